@@ -1,0 +1,98 @@
+package org.mergelab.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.mergelab.io.ModelFolder;
+import org.mergelab.io.ModelTensor;
+import org.mergelab.io.SafetensorsFile;
+import org.mergelab.merge.NormStats;
+
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "inspect", description = "List a model folder's tensors: dtype, shape, elements, L2 norm, and totals.")
+final class InspectCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MODEL_DIR")
+    Path dir;
+
+    @Option(names = "--json", description = "one JSON object instead of a table")
+    boolean json;
+
+    @Option(names = "--verbose", description = "print stack traces of errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ModelFolder m = ModelFolder.open(dir)) {
+            ObjectNode root = JsonMapper.builder().build().createObjectNode();
+            root.put("model", m.dir().toAbsolutePath().toString());
+            ArrayNode list = root.putArray("tensors");
+            long numel = 0;
+            long bytes = 0;
+            double squares = 0;
+            for (ModelTensor t : m.tensors()) {
+                double ss = NormStats.sumOfSquares(t);
+                ObjectNode e = list.addObject();
+                e.put("name", t.name());
+                e.put("dtype", t.dtype().name());
+                ArrayNode shape = e.putArray("shape");
+                for (long d : t.info().shape()) {
+                    shape.add(d);
+                }
+                e.put("numel", t.info().numel());
+                if (Double.isNaN(ss)) {
+                    e.putNull("l2_norm");
+                } else {
+                    e.put("l2_norm", Math.sqrt(ss));
+                    squares += ss;
+                }
+                numel += t.info().numel();
+                bytes += t.info().byteSize();
+            }
+            ObjectNode totals = root.putObject("totals");
+            totals.put("tensors", m.tensorCount());
+            totals.put("numel", numel);
+            totals.put("bytes", bytes);
+            totals.put("shards", m.shards().size());
+            totals.put("l2_norm", Math.sqrt(squares));
+            if (json) {
+                out.println(SafetensorsFile.jsonPretty(root));
+            } else {
+                printTable(out, root);
+            }
+        }
+        return Main.OK;
+    }
+
+    private static void printTable(PrintWriter out, ObjectNode root) {
+        int width = 4;
+        for (var t : root.get("tensors")) {
+            width = Math.max(width, t.get("name").asText().length());
+        }
+        String row = "%-" + width + "s  %-5s  %-18s  %14s  %12s%n";
+        out.printf(Locale.ROOT, row, "name", "dtype", "shape", "numel", "l2_norm");
+        for (var t : root.get("tensors")) {
+            var norm = t.get("l2_norm");
+            out.printf(Locale.ROOT, row, t.get("name").asText(), t.get("dtype").asText(), t.get("shape").toString(),
+                    t.get("numel").asLong(), norm.isNull() ? "-" : String.format(Locale.ROOT, "%.6g", norm.asDouble()));
+        }
+        var tot = root.get("totals");
+        out.printf(Locale.ROOT, "%d tensors, %d elements, %s in %d shard(s), total L2 norm %.6g%n",
+                tot.get("tensors").asInt(), tot.get("numel").asLong(), Sizes.format(tot.get("bytes").asLong()),
+                tot.get("shards").asInt(), tot.get("l2_norm").asDouble());
+    }
+}

@@ -1,0 +1,87 @@
+package org.mergelab.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+
+import org.mergelab.BadInputException;
+import org.mergelab.Version;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code mergelab} command line. Commands return exit codes; this class alone maps failures to them. */
+@Command(name = "mergelab", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+        description = "Merge Hugging Face checkpoints, evaluate them, sweep and report.",
+        subcommands = {MergeCommand.class, InspectCommand.class, SynthCommand.class,
+            CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    public static final int OK = 0;
+    public static final int INTERNAL_ERROR = 1;
+    public static final int BAD_INPUT = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (merge, inspect, synth)");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI in process (tests call this); returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        boolean verbose = Arrays.asList(args).contains("--verbose");
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> handle(e, verbose, err));
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    private static int handle(Exception e, boolean verbose, PrintWriter err) {
+        Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+        int code;
+        String message;
+        if (e instanceof BadInputException) {
+            code = BAD_INPUT;
+            message = e.getMessage();
+        } else if (cause instanceof NoSuchFileException nf) {
+            code = BAD_INPUT;
+            message = nf.getFile() + ": not found";
+        } else if (cause instanceof AccessDeniedException ad) {
+            code = BAD_INPUT;
+            message = ad.getFile() + ": permission denied";
+        } else if (cause instanceof IOException io) {
+            code = INTERNAL_ERROR;
+            message = "I/O error: " + (e.getMessage() != null ? e.getMessage() : io.toString());
+        } else {
+            code = INTERNAL_ERROR;
+            message = "internal error: " + e;
+        }
+        err.println("mergelab: " + message);
+        if (verbose) {
+            e.printStackTrace(err);
+        } else if (code == INTERNAL_ERROR) {
+            err.println("mergelab: rerun with --verbose for the stack trace");
+        }
+        err.flush();
+        return code;
+    }
+
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"mergelab " + Version.get() + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}

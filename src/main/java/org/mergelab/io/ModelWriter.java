@@ -1,0 +1,247 @@
+package org.mergelab.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Writes tensors as safetensors shards whose headers are computed before any data: every tensor's place on disk is
+ * known up front, so chunks are written straight to their final position from any thread, with no shard buffer.
+ *
+ * <p>Shards are split by bytes, in tensor order: a new shard starts when the next tensor would push a non-empty shard
+ * past {@code maxShardBytes} (a larger tensor gets a shard of its own). One shard is {@code model.safetensors};
+ * several are {@code model-0000k-of-0000N.safetensors} plus {@code model.safetensors.index.json}.
+ */
+public final class ModelWriter implements AutoCloseable {
+    private final Path dir;
+    private final List<OutTensor> tensors;
+    private final List<Shard> shards = new ArrayList<>();
+    /** For tensor i: its shard and its absolute file position. */
+    private final int[] shardOf;
+    private final long[] position;
+    private final AtomicLongArray written;
+    private final FileChannel[] channels;
+
+    private record Shard(String fileName, List<Integer> tensorIndexes, byte[] header, long dataBytes) {}
+
+    private ModelWriter(Path dir, List<OutTensor> tensors, long maxShardBytes, Map<String, String> metadata)
+            throws IOException {
+        this.dir = dir;
+        this.tensors = List.copyOf(tensors);
+        this.shardOf = new int[tensors.size()];
+        this.position = new long[tensors.size()];
+        this.written = new AtomicLongArray(tensors.size());
+        List<List<Integer>> groups = new ArrayList<>();
+        long current = 0;
+        for (int i = 0; i < tensors.size(); i++) {
+            long bytes = tensors.get(i).byteSize();
+            if (groups.isEmpty() || (current > 0 && current + bytes > maxShardBytes)) {
+                groups.add(new ArrayList<>());
+                current = 0;
+            }
+            groups.getLast().add(i);
+            current += bytes;
+        }
+        if (groups.isEmpty()) {
+            groups.add(new ArrayList<>());
+        }
+        int n = groups.size();
+        for (int s = 0; s < n; s++) {
+            // Locale.ROOT: the default locale may format digits as e.g. Arabic-Indic ones.
+            String file = n == 1 ? ModelFolder.SINGLE
+                    : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, n);
+            List<Integer> idx = groups.get(s);
+            byte[] header = header(idx, metadata);
+            long offset = 0;
+            for (int i : idx) {
+                shardOf[i] = s;
+                position[i] = 8 + header.length + offset;
+                offset += this.tensors.get(i).byteSize();
+            }
+            shards.add(new Shard(file, idx, header, offset));
+        }
+        this.channels = new FileChannel[n];
+        // A leftover model.safetensors or index next to new shards would make readers load the wrong weights (a
+        // single file wins over an index), and the index would be overwritten at finish(): refuse up front.
+        for (String existing : List.of(ModelFolder.SINGLE, ModelFolder.INDEX)) {
+            if (Files.exists(dir.resolve(existing), LinkOption.NOFOLLOW_LINKS)) {
+                throw new FileAlreadyExistsException(dir.resolve(existing).toString());
+            }
+        }
+        try {
+            for (int s = 0; s < n; s++) {
+                Shard shard = shards.get(s);
+                FileChannel ch = FileChannel.open(dir.resolve(shard.fileName), StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE);
+                channels[s] = ch;
+                ByteBuffer head = ByteBuffer.allocate(8 + shard.header.length).order(ByteOrder.LITTLE_ENDIAN);
+                head.putLong(shard.header.length).put(shard.header).flip();
+                writeFully(ch, head, 0);
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates the shard files in {@code dir} (which must exist) and writes their headers.
+     *
+     * @param metadata the {@code __metadata__} map; {@code {"format": "pt"}} is what transformers expects
+     */
+    public static ModelWriter create(Path dir, List<OutTensor> tensors, long maxShardBytes,
+            Map<String, String> metadata) throws IOException {
+        if (maxShardBytes <= 0) {
+            throw new IllegalArgumentException("shard size must be positive");
+        }
+        Set<String> names = new HashSet<>();
+        for (OutTensor t : tensors) {
+            // A repeated name (or one equal to the metadata key) would silently replace a header entry and leave a
+            // hole in the data, producing a file no reader accepts.
+            if (t.name().equals("__metadata__") || !names.add(t.name())) {
+                throw new IllegalArgumentException("tensor name '" + t.name() + "' is "
+                        + (t.name().equals("__metadata__") ? "reserved" : "repeated"));
+            }
+            for (long d : t.shape()) {
+                if (d < 0) {
+                    throw new IllegalArgumentException("tensor " + t.name() + " has negative shape "
+                            + TensorInfo.shapeString(t.shape()));
+                }
+            }
+        }
+        return new ModelWriter(dir, tensors, maxShardBytes, metadata);
+    }
+
+    /** JSON header, padded with spaces to a multiple of 8 so the data region starts aligned. */
+    private byte[] header(List<Integer> idx, Map<String, String> metadata) {
+        ObjectNode root = SafetensorsFile.JSON.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode m = root.putObject("__metadata__");
+            metadata.forEach(m::put);
+        }
+        long offset = 0;
+        for (int i : idx) {
+            OutTensor t = tensors.get(i);
+            ObjectNode e = root.putObject(t.name());
+            e.put("dtype", t.dtype().name());
+            var shape = e.putArray("shape");
+            for (long d : t.shape()) {
+                shape.add(d);
+            }
+            long end = offset + t.byteSize();
+            e.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) & ~7;
+        byte[] out = new byte[padded];
+        System.arraycopy(json, 0, out, 0, json.length);
+        java.util.Arrays.fill(out, json.length, padded, (byte) ' ');
+        return out;
+    }
+
+    public List<OutTensor> tensors() {
+        return tensors;
+    }
+
+    public int shardCount() {
+        return shards.size();
+    }
+
+    /**
+     * Writes {@code src} (all remaining bytes) at byte {@code offsetInTensor} of tensor {@code index}. Thread-safe:
+     * positional writes to disjoint ranges.
+     */
+    public void write(int index, long offsetInTensor, ByteBuffer src) {
+        int len = src.remaining();
+        if (offsetInTensor < 0 || offsetInTensor + len > tensors.get(index).byteSize()) {
+            throw new IllegalArgumentException("write past the end of " + tensors.get(index).name());
+        }
+        try {
+            writeFully(channels[shardOf[index]], src, position[index] + offsetInTensor);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + dir.resolve(shards.get(shardOf[index]).fileName) + ": "
+                    + e.getMessage(), e);
+        }
+        written.addAndGet(index, len);
+    }
+
+    /**
+     * Checks every tensor got all its bytes, syncs the shards to disk, closes them and writes the index when there
+     * are several shards.
+     */
+    public void finish() throws IOException {
+        for (int i = 0; i < tensors.size(); i++) {
+            if (written.get(i) != tensors.get(i).byteSize()) {
+                throw new IllegalStateException("tensor " + tensors.get(i).name() + " got " + written.get(i)
+                        + " of " + tensors.get(i).byteSize() + " bytes");
+            }
+        }
+        for (FileChannel ch : channels) {
+            ch.force(true);
+        }
+        close();
+        if (shards.size() > 1) {
+            writeIndex();
+        }
+    }
+
+    private void writeIndex() throws IOException {
+        ObjectNode root = SafetensorsFile.JSON.createObjectNode();
+        long total = 0;
+        for (OutTensor t : tensors) {
+            total += t.byteSize();
+        }
+        root.putObject("metadata").put("total_size", total);
+        ObjectNode map = root.putObject("weight_map");
+        Map<String, String> byName = new LinkedHashMap<>();
+        for (int i = 0; i < tensors.size(); i++) {
+            byName.put(tensors.get(i).name(), shards.get(shardOf[i]).fileName);
+        }
+        byName.forEach(map::put);
+        Path index = dir.resolve(ModelFolder.INDEX);
+        Files.writeString(index, SafetensorsFile.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n",
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try (FileChannel ch = FileChannel.open(index, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+        long pos = position;
+        while (buf.hasRemaining()) {
+            pos += ch.write(buf, pos);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (FileChannel ch : channels) {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // closing after a failure: the folder is discarded anyway
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package org.mergelab.merge;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+/**
+ * Runs one tensor's merge over fixed-size chunks: reductions first (when the method asks), then the elementwise pass.
+ * Chunks run on the engine's pool; every chunk reads its slice of each input into per-thread scratch arrays, so memory
+ * stays at a few chunks per thread whatever the tensor size.
+ */
+final class ChunkedJob implements TensorJob {
+    private final String name;
+    private final long[] shape;
+    private final long numel;
+    private final List<TensorSource> sources;
+    private final int baseIndex;
+    private final ResolvedParams params;
+    private final int chunk;
+    private final ExecutorService pool;
+    private final int threads;
+    private final ThreadLocal<float[][]> scratch;
+
+    ChunkedJob(String name, long[] shape, List<TensorSource> sources, int baseIndex, ResolvedParams params,
+            int chunk, ExecutorService pool, int threads) {
+        this.name = name;
+        this.shape = shape.clone();
+        this.numel = org.mergelab.io.TensorInfo.numel(shape);
+        this.sources = sources;
+        this.baseIndex = baseIndex;
+        this.params = params;
+        this.chunk = chunk;
+        this.pool = pool;
+        this.threads = threads;
+        int k = sources.size();
+        int len = (int) Math.min(chunk, Math.max(1, numel));
+        // k input rows plus one output row, reused by every chunk this thread runs for this tensor
+        this.scratch = ThreadLocal.withInitial(() -> new float[k + 1][len]);
+    }
+
+    @Override
+    public String tensorName() {
+        return name;
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    @Override
+    public long numel() {
+        return numel;
+    }
+
+    @Override
+    public int inputCount() {
+        return sources.size();
+    }
+
+    @Override
+    public int baseIndex() {
+        return baseIndex;
+    }
+
+    @Override
+    public ResolvedParams params() {
+        return params;
+    }
+
+    private int chunkCount() {
+        return (int) ((numel + chunk - 1) / chunk);
+    }
+
+    /** Reads the inputs of chunk {@code c}; returns the scratch rows (the last one is free for output). */
+    private float[][] load(int c) {
+        float[][] rows = scratch.get();
+        long offset = (long) c * chunk;
+        int n = (int) Math.min(chunk, numel - offset);
+        for (int i = 0; i < sources.size(); i++) {
+            sources.get(i).read(offset, rows[i], n);
+        }
+        return rows;
+    }
+
+    private float[][] inputsOf(float[][] rows) {
+        float[][] in = new float[sources.size()][];
+        System.arraycopy(rows, 0, in, 0, in.length);
+        return in;
+    }
+
+    @Override
+    public <S> S reduce(ChunkReducer<S> reducer) {
+        int chunks = chunkCount();
+        S total = null;
+        int wave = Math.max(1, threads * 2);
+        for (int first = 0; first < chunks; first += wave) {
+            int last = Math.min(chunks, first + wave);
+            List<S> states = runAll(first, last, c -> {
+                long offset = (long) c * chunk;
+                int n = (int) Math.min(chunk, numel - offset);
+                float[][] in = inputsOf(load(c));
+                S s = reducer.newState(offset, n);
+                reducer.accumulate(s, offset, in, n);
+                return s;
+            });
+            for (S s : states) {
+                if (total == null) {
+                    total = s;
+                } else {
+                    reducer.combine(total, s);
+                }
+            }
+        }
+        if (total == null) {
+            total = reducer.newState(0, 0);
+        }
+        return total;
+    }
+
+    /** Runs {@code kernel} over every chunk and hands each output chunk to {@code sink}. */
+    void map(ChunkKernel kernel, OutputChunkSink sink) {
+        runAll(0, chunkCount(), c -> {
+            long offset = (long) c * chunk;
+            int n = (int) Math.min(chunk, numel - offset);
+            float[][] rows = load(c);
+            float[] out = rows[sources.size()];
+            kernel.apply(offset, inputsOf(rows), out, n);
+            sink.accept(offset, out, n);
+            return null;
+        });
+    }
+
+    interface OutputChunkSink {
+        void accept(long offset, float[] values, int length);
+    }
+
+    private interface ChunkTask<T> {
+        T run(int chunkIndex);
+    }
+
+    private <T> List<T> runAll(int first, int last, ChunkTask<T> task) {
+        List<T> results = new ArrayList<>(last - first);
+        if (last - first == 1 || pool == null) {
+            for (int c = first; c < last; c++) {
+                results.add(task.run(c));
+            }
+            return results;
+        }
+        List<Future<T>> futures = new ArrayList<>(last - first);
+        for (int c = first; c < last; c++) {
+            int ci = c;
+            futures.add(pool.submit(() -> task.run(ci)));
+        }
+        try {
+            for (Future<T> f : futures) {
+                results.add(f.get());
+            }
+        } catch (InterruptedException e) {
+            futures.forEach(f -> f.cancel(true));
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            futures.forEach(f -> f.cancel(true));
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        }
+        return results;
+    }
+}

@@ -1,0 +1,65 @@
+package org.mergelab.merge;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Runs a {@link MergePlan}: tensors one after another in storage order (so reads stream through each shard), each
+ * tensor's chunks in parallel on {@code threads} workers. Memory is a few chunks per worker plus the method's
+ * per-vector statistics, whatever the model size.
+ */
+public final class MergeEngine implements AutoCloseable {
+    /** Elements per chunk: 1 MiB of float32 per input, large enough to amortise a task, small enough for cache. */
+    public static final int DEFAULT_CHUNK = 1 << 18;
+
+    private final int threads;
+    private final int chunk;
+    private final ExecutorService pool;
+
+    public MergeEngine(int threads, int chunk) {
+        if (threads < 1 || chunk < 1) {
+            throw new IllegalArgumentException("threads and chunk must be >= 1");
+        }
+        this.threads = threads;
+        this.chunk = chunk;
+        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "merge-worker");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void run(MergePlan plan, TensorSink sink, Progress progress) {
+        progress.start(plan.outputBytes(), plan.tasks().size());
+        for (int i = 0; i < plan.tasks().size(); i++) {
+            TensorTask task = plan.tasks().get(i);
+            if (task.isCopy()) {
+                sink.copy(i, task.copyFrom().data());
+                progress.advance(task.out().byteSize());
+                continue;
+            }
+            List<TensorSource> sources = new ArrayList<>();
+            for (var input : task.inputs()) {
+                sources.add(TensorSource.of(input, plan.config().dtype()));
+            }
+            ChunkedJob job = new ChunkedJob(task.out().name(), task.out().shape(), sources,
+                    plan.models().baseIndex(), task.params(), chunk, pool, threads);
+            ChunkKernel kernel = plan.method().prepare(job);
+            int tensorIndex = i;
+            int width = task.out().dtype().width();
+            job.map(kernel, (offset, values, n) -> {
+                sink.write(tensorIndex, offset, values, n);
+                progress.advance((long) n * width);
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package org.mergelab.merge;
+
+import java.util.List;
+
+import org.mergelab.io.ModelFolder;
+import org.mergelab.io.OutTensor;
+
+/**
+ * Everything a merge will do, decided and validated before any tensor data is read: one task per output tensor, in
+ * the donor model's storage order.
+ *
+ * @param folders the input models, in input order (config order, base appended when not listed)
+ * @param donor index of the model whose config.json and tokenizer the output takes (the base, else the first)
+ */
+public record MergePlan(MergeConfig config, MergeMethod method, MergeMethod.ModelSet models,
+        List<ModelFolder> folders, int donor, List<TensorTask> tasks) {
+
+    public List<OutTensor> outputs() {
+        return tasks.stream().map(TensorTask::out).toList();
+    }
+
+    public long outputBytes() {
+        long n = 0;
+        for (TensorTask t : tasks) {
+            n += t.out().byteSize();
+        }
+        return n;
+    }
+}

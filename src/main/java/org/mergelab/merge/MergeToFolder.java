@@ -1,0 +1,131 @@
+package org.mergelab.merge;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import org.mergelab.BadInputException;
+import org.mergelab.Version;
+import org.mergelab.io.ModelFolder;
+import org.mergelab.io.ModelWriter;
+import org.mergelab.io.OutputFolder;
+import org.mergelab.io.SafetensorsFile;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The {@code merge} job: config → checks → plan → engine → an HF folder. Everything that can be checked without
+ * reading tensor data is checked before the output folder is created; the folder appears only when complete.
+ */
+public final class MergeToFolder {
+    public static final String SAVED_CONFIG = "mergelab_config.yml";
+
+    private MergeToFolder() {}
+
+    public record Options(int threads, long shardBytes, long seed, boolean overwrite, int chunk, Progress progress,
+            Consumer<String> notes) {}
+
+    public record Summary(Path out, int tensors, long bytes, int shards, double seconds, String method) {}
+
+    public static Summary run(Path configFile, Path outDir, Options opt) throws IOException {
+        long started = System.nanoTime();
+        MergeConfig cfg = ConfigParser.parse(configFile);
+        Planner.Checked checked = Planner.check(cfg);
+        checked.warnings().forEach(w -> opt.notes().accept("warning: " + w));
+        Path out = outDir.toAbsolutePath().normalize();
+        for (Path input : checked.paths()) {
+            if (out.startsWith(input)) {
+                throw new BadInputException(outDir + ": output folder is inside input model " + input
+                        + "; MergeLab never writes into an input");
+            }
+            if (opt.overwrite() && input.startsWith(out)) {
+                throw new BadInputException(outDir + ": --overwrite would delete input model " + input);
+            }
+        }
+        Path tokenizerDir = tokenizerDir(cfg, checked);
+        List<ModelFolder> folders = new ArrayList<>();
+        try {
+            for (Path p : checked.paths()) {
+                folders.add(ModelFolder.open(p));
+            }
+            MergePlan plan = Planner.plan(checked, folders);
+            OutputFolder target = OutputFolder.begin(outDir, opt.overwrite(), opt.notes());
+            try {
+                int shards = write(plan, target.dir(), opt);
+                writeConfig(plan, target.dir());
+                copyTokenizer(tokenizerDir != null ? tokenizerDir : folders.get(plan.donor()).dir(), target.dir());
+                Files.writeString(target.dir().resolve(SAVED_CONFIG), savedConfig(cfg, opt));
+                target.commit();
+                double seconds = (System.nanoTime() - started) / 1e9;
+                return new Summary(target.target(), plan.tasks().size(), plan.outputBytes(), shards, seconds,
+                        plan.method().name());
+            } finally {
+                target.discard();
+            }
+        } finally {
+            folders.forEach(ModelFolder::close);
+        }
+    }
+
+    private static int write(MergePlan plan, Path dir, Options opt) throws IOException {
+        try (ModelWriter writer = ModelWriter.create(dir, plan.outputs(), opt.shardBytes(), Map.of("format", "pt"));
+                MergeEngine engine = new MergeEngine(opt.threads(), opt.chunk());
+                Progress progress = opt.progress()) {
+            engine.run(plan, new SafetensorsSink(writer), progress);
+            writer.finish();
+            return writer.shardCount();
+        }
+    }
+
+    /** The donor's config.json with {@code torch_dtype} set to what was written. */
+    private static void writeConfig(MergePlan plan, Path dir) throws IOException {
+        ObjectNode config = plan.folders().get(plan.donor()).config().deepCopy();
+        MergeConfig cfg = plan.config();
+        var written = cfg.outDtype() != null ? cfg.outDtype() : cfg.dtype();
+        if (written != null) {
+            config.put("torch_dtype", written.torchName());
+        }
+        Files.writeString(dir.resolve(ModelFolder.CONFIG),
+                SafetensorsFile.jsonPretty(config) + "\n");
+    }
+
+    private static Path tokenizerDir(MergeConfig cfg, Planner.Checked checked) {
+        String source = cfg.tokenizerSource();
+        if (source == null) {
+            return null;
+        }
+        if (source.equals("base")) {
+            if (!checked.models().hasBase()) {
+                throw new BadInputException(cfg.file() + ": tokenizer_source: base needs a base_model");
+            }
+            return checked.paths().get(checked.models().baseIndex());
+        }
+        Path p = Path.of(source).toAbsolutePath().normalize();
+        if (!Files.isDirectory(p)) {
+            throw new BadInputException(cfg.file() + ": tokenizer_source '" + source + "' is not a model folder");
+        }
+        return p;
+    }
+
+    private static void copyTokenizer(Path from, Path dir) throws IOException {
+        for (String f : ModelFolder.TOKENIZER_FILES) {
+            Path p = from.resolve(f);
+            if (Files.isRegularFile(p)) {
+                Files.copy(p, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    /** The config as written, plus what else decided the output (so a merge can be repeated exactly). */
+    private static String savedConfig(MergeConfig cfg, Options opt) {
+        String text = cfg.text().endsWith("\n") ? cfg.text() : cfg.text() + "\n";
+        return text + "# --- recorded by MergeLab ---\n"
+                + "# mergelab_version: " + Version.get() + "\n"
+                + "# seed: " + opt.seed() + "\n";
+    }
+}

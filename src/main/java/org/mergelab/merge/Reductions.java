@@ -1,0 +1,153 @@
+package org.mergelab.merge;
+
+/**
+ * Whole-tensor reductions shared by methods, accumulated in float64. Within a chunk, sums run over four interleaved
+ * accumulators (fixed order, so results are reproducible); chunks combine in order.
+ */
+public final class Reductions {
+    private Reductions() {}
+
+    /**
+     * Gram matrix {@code G[i][j] = Σ v_i·v_j} of the inputs treated as flat vectors. With {@code origin ≥ 0}, the vectors
+     * are task vectors {@code v_i = x_i − x_origin} (and row/column {@code origin} is zero).
+     */
+    public static double[][] gram(TensorJob job, int origin) {
+        int k = job.inputCount();
+        double[] flat = job.reduce(new ChunkReducer<double[]>() {
+            @Override
+            public double[] newState(long offset, int length) {
+                return new double[k * k];
+            }
+
+            @Override
+            public void accumulate(double[] g, long offset, float[][] in, int n) {
+                float[][] v = origin >= 0 ? differences(in, origin, n) : in;
+                for (int i = 0; i < k; i++) {
+                    for (int j = i; j < k; j++) {
+                        g[i * k + j] += dot(v[i], v[j], 0, n);
+                    }
+                }
+            }
+
+            @Override
+            public void combine(double[] into, double[] next) {
+                for (int i = 0; i < into.length; i++) {
+                    into[i] += next[i];
+                }
+            }
+        });
+        double[][] g = new double[k][k];
+        for (int i = 0; i < k; i++) {
+            for (int j = i; j < k; j++) {
+                g[i][j] = flat[i * k + j];
+                g[j][i] = flat[i * k + j];
+            }
+        }
+        return g;
+    }
+
+    /** {@code Σ a[i]·b[i]} over {@code [from, to)} in float64. */
+    public static double dot(float[] a, float[] b, int from, int to) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = from;
+        for (; i + 3 < to; i += 4) {
+            s0 += (double) a[i] * b[i];
+            s1 += (double) a[i + 1] * b[i + 1];
+            s2 += (double) a[i + 2] * b[i + 2];
+            s3 += (double) a[i + 3] * b[i + 3];
+        }
+        for (; i < to; i++) {
+            s0 += (double) a[i] * b[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Task vectors of one chunk: {@code in[i] − in[origin]}, with a zero row for the origin itself. */
+    static float[][] differences(float[][] in, int origin, int n) {
+        float[][] d = new float[in.length][];
+        float[] b = in[origin];
+        for (int i = 0; i < in.length; i++) {
+            float[] x = in[i];
+            float[] r = new float[n];
+            if (i != origin) {
+                for (int j = 0; j < n; j++) {
+                    r[j] = x[j] - b[j];
+                }
+            }
+            d[i] = r;
+        }
+        return d;
+    }
+
+    /**
+     * Per-vector Gram matrices for methods that work row by row or column by column. {@code layout} says which flat
+     * elements form a vector; the result is {@code G[vector][i*k + j]}.
+     */
+    public static double[][] vectorGram(TensorJob job, VectorLayout layout, int origin) {
+        int k = job.inputCount();
+        int vectors = Math.toIntExact(layout.count());
+        double[][] total = job.reduce(new ChunkReducer<double[][]>() {
+            @Override
+            public double[][] newState(long offset, int length) {
+                return new double[vectors][];
+            }
+
+            @Override
+            public void accumulate(double[][] state, long offset, float[][] in, int n) {
+                float[][] v = origin >= 0 ? differences(in, origin, n) : in;
+                if (layout.contiguous()) {
+                    // vectors are runs of layout.length() elements: sum each run in one go
+                    int j = 0;
+                    while (j < n) {
+                        long flat = offset + j;
+                        int vec = (int) layout.vectorOf(flat);
+                        int runEnd = (int) Math.min(n, (long) j + layout.length() - (flat % layout.length()));
+                        double[] g = state[vec] == null ? (state[vec] = new double[k * k]) : state[vec];
+                        for (int a = 0; a < k; a++) {
+                            for (int b = a; b < k; b++) {
+                                g[a * k + b] += dot(v[a], v[b], j, runEnd);
+                            }
+                        }
+                        j = runEnd;
+                    }
+                } else {
+                    for (int j = 0; j < n; j++) {
+                        int vec = (int) layout.vectorOf(offset + j);
+                        double[] g = state[vec] == null ? (state[vec] = new double[k * k]) : state[vec];
+                        for (int a = 0; a < k; a++) {
+                            for (int b = a; b < k; b++) {
+                                g[a * k + b] += (double) v[a][j] * v[b][j];
+                            }
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public void combine(double[][] into, double[][] next) {
+                for (int vec = 0; vec < vectors; vec++) {
+                    if (next[vec] == null) {
+                        continue;
+                    }
+                    if (into[vec] == null) {
+                        into[vec] = next[vec];
+                    } else {
+                        for (int i = 0; i < next[vec].length; i++) {
+                            into[vec][i] += next[vec][i];
+                        }
+                    }
+                }
+            }
+        });
+        for (int vec = 0; vec < vectors; vec++) {
+            double[] g = total[vec] == null ? new double[k * k] : total[vec];
+            for (int a = 0; a < k; a++) {
+                for (int b = a + 1; b < k; b++) {
+                    g[b * k + a] = g[a * k + b];
+                }
+            }
+            total[vec] = g;
+        }
+        return total;
+    }
+}
