@@ -42,6 +42,13 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> handle(e, verbose, err));
+        cl.setParameterExceptionHandler((e, a) -> {
+            // one line, not picocli's usage dump: the user asked for something specific and mistyped it
+            String command = e.getCommandLine().getCommandSpec().qualifiedName();
+            err.println("mergelab: " + e.getMessage() + " (see '" + command + " --help')");
+            err.flush();
+            return BAD_INPUT;
+        });
         int code = cl.execute(args);
         out.flush();
         err.flush();

@@ -61,6 +61,11 @@ final class MergeCommand implements Callable<Integer> {
                 "merged %d tensors (%s) with %s into %s in %.2f s (%.2f GB/s written, %d shard%s)",
                 s.tensors(), Sizes.format(s.bytes()), s.method(), s.out(), s.seconds(),
                 s.bytes() / 1e9 / Math.max(s.seconds(), 1e-9), s.shards(), s.shards() == 1 ? "" : "s"));
+        if (verbose) {
+            StringBuilder b = new StringBuilder("phases:");
+            s.phases().forEach((k, v) -> b.append(String.format(Locale.ROOT, " %s %.2f s", k, v)));
+            err.println("mergelab: " + b);
+        }
         return Main.OK;
     }
 }

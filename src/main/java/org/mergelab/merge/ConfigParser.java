@@ -17,6 +17,7 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /** Reads mergekit YAML into a {@link MergeConfig}; every problem is one line naming the file and the key. */
 public final class ConfigParser {
@@ -33,6 +34,10 @@ public final class ConfigParser {
             throw new BadInputException(file + ": config file not found");
         } catch (java.nio.charset.MalformedInputException e) {
             throw new BadInputException(file + ": not UTF-8 text");
+        } catch (IOException e) {
+            // a folder, a special file, no permission: still the user's input, so one line and exit code 2
+            throw new BadInputException(file + ": cannot read the config file ("
+                    + (Files.isDirectory(file) ? "it is a folder" : oneLine(e.getMessage())) + ")");
         }
         return parse(file, text);
     }
@@ -40,11 +45,19 @@ public final class ConfigParser {
     public static MergeConfig parse(Path file, String text) {
         Object root;
         try {
-            LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).build();
+            // YAML 1.2 core schema, closest to the PyYAML mergekit uses: .5, +0.5, ~, Null and True are what they look
+            // like (the engine's default JSON schema would read them as strings)
+            LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).setSchema(new CoreSchema())
+                    .build();
             root = new Load(settings).loadFromString(text);
         } catch (MarkedYamlEngineException e) {
             String where = e.getProblemMark().map(m -> ":" + (m.getLine() + 1) + ":" + (m.getColumn() + 1)).orElse("");
-            throw new BadInputException(file + where + ": YAML syntax error: " + oneLine(e.getProblem()));
+            String problem = oneLine(e.getProblem());
+            // some problems only make sense after their context ("expected a single document ... but found another")
+            if (problem.startsWith("but ") && e.getContext() != null) {
+                problem = oneLine(e.getContext()) + " " + problem;
+            }
+            throw new BadInputException(file + where + ": YAML syntax error: " + problem);
         } catch (YamlEngineException e) {
             throw new BadInputException(file + ": YAML error: " + oneLine(e.getMessage()));
         }
@@ -87,8 +100,8 @@ public final class ConfigParser {
     }
 
     private static MergeConfig.ModelEntry modelEntry(Path file, Object node, String where) {
-        if (node instanceof String s) {
-            return new MergeConfig.ModelEntry(s, Map.of());
+        if (node instanceof String) {
+            return new MergeConfig.ModelEntry(string(file, node, where, true), Map.of());
         }
         Map<String, Object> m = mapping(file, node, where);
         for (String key : m.keySet()) {
@@ -178,20 +191,28 @@ public final class ConfigParser {
         if (legacy != null && tok != null) {
             throw new BadInputException(file + ": set either tokenizer_source or tokenizer, not both");
         }
-        String source = null;
         if (legacy != null) {
-            source = string(file, legacy, "tokenizer_source", true);
-        } else if (tok != null) {
-            Map<String, Object> m = mapping(file, tok, "tokenizer");
-            for (String key : m.keySet()) {
-                if (!key.equals("source")) {
-                    throw new BadInputException(file + ": tokenizer." + key + " is not supported yet");
-                }
-            }
-            source = m.containsKey("source") ? string(file, m.get("source"), "tokenizer.source", true) : "union";
+            return checkSupported(file, string(file, legacy, "tokenizer_source", true), "tokenizer_source");
         }
-        if ("union".equals(source)) {
-            throw new BadInputException(file + ": tokenizer source 'union' is not supported yet; use 'base' or a model path");
+        if (tok == null) {
+            return null;
+        }
+        Map<String, Object> m = mapping(file, tok, "tokenizer");
+        for (String k : m.keySet()) {
+            if (!k.equals("source")) {
+                throw new BadInputException(file + ": tokenizer." + k + " is not supported yet");
+            }
+        }
+        if (!m.containsKey("source")) {
+            throw new BadInputException(file + ": tokenizer.source is not set, which means 'union' in mergekit; "
+                    + "union is not supported yet; set source: base or a model path");
+        }
+        return checkSupported(file, string(file, m.get("source"), "tokenizer.source", true), "tokenizer.source");
+    }
+
+    private static String checkSupported(Path file, String source, String key) {
+        if (source.equals("union")) {
+            throw new BadInputException(file + ": " + key + " 'union' is not supported yet; use 'base' or a model path");
         }
         return source;
     }

@@ -31,29 +31,43 @@ public final class MergeEngine implements AutoCloseable {
         });
     }
 
+    /** How far the prefetcher may read ahead of the engine. */
+    private static final long PREFETCH_WINDOW = 256L << 20;
+
     public void run(MergePlan plan, TensorSink sink, Progress progress) {
+        org.mergelab.io.FloatCodec.warmUp();
+        Reductions.warmUp();
         progress.start(plan.outputBytes(), plan.tasks().size());
-        for (int i = 0; i < plan.tasks().size(); i++) {
-            TensorTask task = plan.tasks().get(i);
-            if (task.isCopy()) {
-                sink.copy(i, task.copyFrom().data());
-                progress.advance(task.out().byteSize());
-                continue;
+        try (Prefetcher prefetcher = new Prefetcher(plan, PREFETCH_WINDOW)) {
+            for (int i = 0; i < plan.tasks().size(); i++) {
+                runTask(plan, i, sink, progress);
+                TensorTask task = plan.tasks().get(i);
+                long read = task.isCopy() ? task.copyFrom().data().byteSize()
+                        : task.inputs().stream().mapToLong(in -> in.info().byteSize()).sum();
+                prefetcher.consumed(read);
             }
-            List<TensorSource> sources = new ArrayList<>();
-            for (var input : task.inputs()) {
-                sources.add(TensorSource.of(input, plan.config().dtype()));
-            }
-            ChunkedJob job = new ChunkedJob(task.out().name(), task.out().shape(), sources,
-                    plan.models().baseIndex(), task.params(), chunk, pool, threads);
-            ChunkKernel kernel = plan.method().prepare(job);
-            int tensorIndex = i;
-            int width = task.out().dtype().width();
-            job.map(kernel, (offset, values, n) -> {
-                sink.write(tensorIndex, offset, values, n);
-                progress.advance((long) n * width);
-            });
         }
+    }
+
+    private void runTask(MergePlan plan, int i, TensorSink sink, Progress progress) {
+        TensorTask task = plan.tasks().get(i);
+        if (task.isCopy()) {
+            sink.copy(i, task.copyFrom().data());
+            progress.advance(task.out().byteSize());
+            return;
+        }
+        List<TensorSource> sources = new ArrayList<>();
+        for (var input : task.inputs()) {
+            sources.add(TensorSource.of(input, plan.config().dtype()));
+        }
+        ChunkedJob job = new ChunkedJob(task.out().name(), task.out().shape(), sources, plan.models().baseIndex(),
+                task.params(), chunk, pool, threads);
+        ChunkKernel kernel = plan.method().prepare(job);
+        int width = task.out().dtype().width();
+        job.map(kernel, (offset, values, n) -> {
+            sink.write(i, offset, values, n);
+            progress.advance((long) n * width);
+        });
     }
 
     @Override

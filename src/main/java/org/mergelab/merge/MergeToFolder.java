@@ -30,7 +30,12 @@ public final class MergeToFolder {
     public record Options(int threads, long shardBytes, long seed, boolean overwrite, int chunk, Progress progress,
             Consumer<String> notes) {}
 
-    public record Summary(Path out, int tensors, long bytes, int shards, double seconds, String method) {}
+    /**
+     * @param phases seconds spent checking and planning, merging (read + compute + write to the page cache), syncing
+     *     the shards to disk, and finishing the folder (config, tokenizer, rename)
+     */
+    public record Summary(Path out, int tensors, long bytes, int shards, double seconds, String method,
+            Map<String, Double> phases) {}
 
     public static Summary run(Path configFile, Path outDir, Options opt) throws IOException {
         long started = System.nanoTime();
@@ -55,15 +60,19 @@ public final class MergeToFolder {
             }
             MergePlan plan = Planner.plan(checked, folders);
             OutputFolder target = OutputFolder.begin(outDir, opt.overwrite(), opt.notes());
+            Map<String, Double> phases = new java.util.LinkedHashMap<>();
+            phases.put("plan", (System.nanoTime() - started) / 1e9);
             try {
-                int shards = write(plan, target.dir(), opt);
+                int shards = write(plan, target.dir(), opt, phases);
+                long finishing = System.nanoTime();
                 writeConfig(plan, target.dir());
                 copyTokenizer(tokenizerDir != null ? tokenizerDir : folders.get(plan.donor()).dir(), target.dir());
                 Files.writeString(target.dir().resolve(SAVED_CONFIG), savedConfig(cfg, opt));
                 target.commit();
+                phases.put("finish", (System.nanoTime() - finishing) / 1e9);
                 double seconds = (System.nanoTime() - started) / 1e9;
                 return new Summary(target.target(), plan.tasks().size(), plan.outputBytes(), shards, seconds,
-                        plan.method().name());
+                        plan.method().name(), phases);
             } finally {
                 target.discard();
             }
@@ -72,12 +81,16 @@ public final class MergeToFolder {
         }
     }
 
-    private static int write(MergePlan plan, Path dir, Options opt) throws IOException {
+    private static int write(MergePlan plan, Path dir, Options opt, Map<String, Double> phases) throws IOException {
         try (ModelWriter writer = ModelWriter.create(dir, plan.outputs(), opt.shardBytes(), Map.of("format", "pt"));
                 MergeEngine engine = new MergeEngine(opt.threads(), opt.chunk());
                 Progress progress = opt.progress()) {
+            long t0 = System.nanoTime();
             engine.run(plan, new SafetensorsSink(writer), progress);
+            long t1 = System.nanoTime();
             writer.finish();
+            phases.put("merge", (t1 - t0) / 1e9);
+            phases.put("sync", (System.nanoTime() - t1) / 1e9);
             return writer.shardCount();
         }
     }

@@ -108,6 +108,9 @@ public final class Planner {
                     throw new BadInputException(file + ": " + where + " is a list of numbers; expected "
                             + kindName(spec.kind()));
                 }
+                for (double anchor : g.anchors()) {
+                    convert(file, where, spec, anchor);
+                }
             }
             case ParameterSetting.Steps st -> st.values().forEach(v -> convert(file, where, spec, v));
             case ParameterSetting.Conditionals c -> {
@@ -121,7 +124,7 @@ public final class Planner {
     private static Object convert(Path file, String where, ParamSpec spec, Object v) {
         switch (spec.kind()) {
             case NUMBER -> {
-                if (v instanceof Double d && !d.isNaN()) {
+                if (v instanceof Double d && Double.isFinite(d)) {
                     return d;
                 }
             }

@@ -1,5 +1,10 @@
 package org.mergelab.merge;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Whole-tensor reductions shared by methods, accumulated in float64. Within a chunk, sums run over four interleaved
  * accumulators (fixed order, so results are reproducible); chunks combine in order.
@@ -46,8 +51,50 @@ public final class Reductions {
         return g;
     }
 
-    /** {@code Σ a[i]·b[i]} over {@code [from, to)} in float64. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Vector path only where one float vector widens into exactly two double vectors. */
+    private static final boolean VECTOR = org.mergelab.io.FloatCodec.VECTOR && F.length() == 2 * D.length();
+
+    /**
+     * {@code Σ a[i]·b[i]} over {@code [from, to)} in float64: each product is exact in float64 and accumulated in
+     * float64 lanes (Vector API), so only the float64 additions round.
+     */
     public static double dot(float[] a, float[] b, int from, int to) {
+        return VECTOR ? dotVector(a, b, from, to) : dotScalar(a, b, from, to);
+    }
+
+    /** Gets {@link #dot} compiled before a merge needs it (see {@link org.mergelab.io.FloatCodec#warmUp()}). */
+    static void warmUp() {
+        float[] x = new float[256];
+        java.util.Arrays.fill(x, 0.5f);
+        double s = 0;
+        for (int rep = 0; rep < 12_000; rep++) {
+            s += dot(x, x, 0, x.length);
+        }
+        if (s < 0) {
+            throw new AssertionError();
+        }
+    }
+
+    static double dotVector(float[] a, float[] b, int from, int to) {
+        DoubleVector acc0 = DoubleVector.zero(D);
+        DoubleVector acc1 = DoubleVector.zero(D);
+        int i = from;
+        for (int upper = to - F.length() + 1; i < upper; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, a, i);
+            FloatVector y = FloatVector.fromArray(F, b, i);
+            DoubleVector x0 = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector x1 = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 1);
+            DoubleVector y0 = (DoubleVector) y.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector y1 = (DoubleVector) y.convertShape(VectorOperators.F2D, D, 1);
+            acc0 = x0.fma(y0, acc0);
+            acc1 = x1.fma(y1, acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + dotScalar(a, b, i, to);
+    }
+
+    static double dotScalar(float[] a, float[] b, int from, int to) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = from;
         for (; i + 3 < to; i += 4) {

@@ -47,10 +47,13 @@ public final class SyntheticLlama {
             int hidden = 1024;
             int inter = hidden * 8 / 3 / 64 * 64;
             int vocab = 32000;
-            long perLayer = 4L * hidden * hidden + 3L * hidden * inter + 2L * hidden;
+            int heads = 16;
+            int kvHeads = 4;
+            long kv = (long) hidden / heads * kvHeads;
+            long perLayer = 2L * hidden * hidden + 2L * kv * hidden + 3L * hidden * inter + 2L * hidden;
             long fixed = 2L * vocab * hidden + hidden;
             int layers = (int) Math.max(1, (bytes / dtype.width() - fixed) / perLayer);
-            return new Spec(layers, hidden, inter, 16, 4, vocab, dtype, shardBytes, false);
+            return new Spec(layers, hidden, inter, heads, kvHeads, vocab, dtype, shardBytes, false);
         }
 
         int headDim() {

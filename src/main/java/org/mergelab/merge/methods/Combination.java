@@ -9,11 +9,22 @@ import org.mergelab.merge.ChunkKernel;
 final class Combination {
     private Combination() {}
 
+    /**
+     * Above this {@code Σ|c_i|}, float32 accumulation loses the result to cancellation (near-degenerate geometry:
+     * nearly antipodal inputs, a LERP just above its zero threshold), so the sum runs in float64 instead.
+     */
+    static final double FLOAT_SAFE_L1 = 4;
+
     static ChunkKernel of(double[] coefficients) {
         int k = coefficients.length;
         float[] c = new float[k];
+        double l1 = 0;
         for (int i = 0; i < k; i++) {
             c[i] = (float) coefficients[i];
+            l1 += Math.abs(coefficients[i]);
+        }
+        if (!(l1 <= FLOAT_SAFE_L1)) {
+            return wide(coefficients.clone());
         }
         return (offset, in, out, n) -> {
             java.util.Arrays.fill(out, 0, n, 0f);
@@ -26,6 +37,38 @@ final class Combination {
                 for (int j = 0; j < n; j++) {
                     out[j] += ci * x[j];
                 }
+            }
+        };
+    }
+
+    /** The same sum accumulated in float64 with unrounded coefficients, rounded to float once per element. */
+    private static ChunkKernel wide(double[] c) {
+        int k = c.length;
+        if (k == 2) {
+            double c0 = c[0];
+            double c1 = c[1];
+            return (offset, in, out, n) -> {
+                float[] x0 = in[0];
+                float[] x1 = in[1];
+                for (int j = 0; j < n; j++) {
+                    out[j] = (float) (c0 * x0[j] + c1 * x1[j]);
+                }
+            };
+        }
+        return (offset, in, out, n) -> {
+            double[] acc = new double[n];
+            for (int i = 0; i < k; i++) {
+                double ci = c[i];
+                if (ci == 0) {
+                    continue;
+                }
+                float[] x = in[i];
+                for (int j = 0; j < n; j++) {
+                    acc[j] += ci * x[j];
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                out[j] = (float) acc[j];
             }
         };
     }

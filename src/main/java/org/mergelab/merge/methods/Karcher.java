@@ -55,6 +55,10 @@ public final class Karcher implements MergeMethod {
         int k = job.inputCount();
         int maxIter = job.params().integer("max_iter");
         double tol = job.params().number("tol");
+        if (k == 1) {
+            // mergekit returns a lone tensor before any norm test (even one whose norm is below tol)
+            return Combination.of(new double[] {1});
+        }
         double[][] g = Reductions.gram(job, -1);
         double[] norm = new double[k];
         double meanNorm = 0;

@@ -43,8 +43,8 @@ public final class Multislerp implements MergeMethod {
 
     @Override
     public void checkParams(ResolvedParams p, ModelSet models, String tensorName) {
-        if (!p.flag("normalize_weights")) {
-            return;
+        if (!p.flag("normalize_weights") || models.nonBaseCount() == 1) {
+            return; // a lone model is returned as it is, so its weight never divides anything
         }
         double sum = 0;
         for (int i = 0; i < models.count(); i++) {
@@ -69,7 +69,8 @@ public final class Multislerp implements MergeMethod {
             }
         }
         int m = idx.length;
-        if (m == 1 && base < 0) {
+        if (m == 1) {
+            // mergekit returns a lone model unchanged (with or without a base, whatever its weight)
             double[] c = new double[k];
             c[idx[0]] = 1;
             return Combination.of(c);

@@ -65,24 +65,22 @@ public final class Nuslerp implements MergeMethod {
                 : VectorLayout.rows(shape);
         double[][] g = Reductions.vectorGram(job, layout, base);
         int vectors = g.length;
-        float[][] coef = new float[vectors][];
+        double[][] coef = new double[vectors][];
         for (int v = 0; v < vectors; v++) {
             double[] gv = g[v];
             double[] ab = weights(gv[ends[0] * k + ends[0]], gv[ends[1] * k + ends[1]], gv[ends[0] * k + ends[1]], t);
-            double[] c = onInputs(k, base, ends, ab[0], ab[1]);
-            coef[v] = new float[k];
-            for (int i = 0; i < k; i++) {
-                coef[v][i] = (float) c[i];
-            }
+            coef[v] = onInputs(k, base, ends, ab[0], ab[1]);
         }
+        // accumulated in float64: near-colinear vectors just above the LERP threshold get coefficients ~1/sin θ, which
+        // a float32 sum would turn into cancellation noise
         return (offset, in, out, n) -> {
             for (int j = 0; j < n; j++) {
-                float[] c = coef[(int) layout.vectorOf(offset + j)];
-                float s = 0;
+                double[] c = coef[(int) layout.vectorOf(offset + j)];
+                double s = 0;
                 for (int i = 0; i < k; i++) {
                     s += c[i] * in[i][j];
                 }
-                out[j] = s;
+                out[j] = (float) s;
             }
         };
     }
