@@ -21,10 +21,10 @@ final class ChunkedJob implements TensorJob {
     private final int chunk;
     private final ExecutorService pool;
     private final int threads;
-    private final ThreadLocal<float[][]> scratch;
+    private final Scratch scratch;
 
     ChunkedJob(String name, long[] shape, List<TensorSource> sources, int baseIndex, ResolvedParams params,
-            int chunk, ExecutorService pool, int threads) {
+            int chunk, ExecutorService pool, int threads, Scratch scratch) {
         this.name = name;
         this.shape = shape.clone();
         this.numel = org.mergelab.io.TensorInfo.numel(shape);
@@ -34,10 +34,7 @@ final class ChunkedJob implements TensorJob {
         this.chunk = chunk;
         this.pool = pool;
         this.threads = threads;
-        int k = sources.size();
-        int len = (int) Math.min(chunk, Math.max(1, numel));
-        // k input rows plus one output row, reused by every chunk this thread runs for this tensor
-        this.scratch = ThreadLocal.withInitial(() -> new float[k + 1][len]);
+        this.scratch = scratch;
     }
 
     @Override
@@ -76,7 +73,7 @@ final class ChunkedJob implements TensorJob {
 
     /** Reads the inputs of chunk {@code c}; returns the scratch rows (the last one is free for output). */
     private float[][] load(int c) {
-        float[][] rows = scratch.get();
+        float[][] rows = scratch.rows(sources.size() + 1, chunk);
         long offset = (long) c * chunk;
         int n = (int) Math.min(chunk, numel - offset);
         for (int i = 0; i < sources.size(); i++) {
@@ -126,11 +123,28 @@ final class ChunkedJob implements TensorJob {
             long offset = (long) c * chunk;
             int n = (int) Math.min(chunk, numel - offset);
             float[][] rows = load(c);
-            float[] out = rows[sources.size()];
+            float[] out = rows[rows.length - 1];
             kernel.apply(offset, inputsOf(rows), out, n);
             sink.accept(offset, out, n);
             return null;
         });
+    }
+
+    /**
+     * Per-thread chunk buffers (k input rows plus one output row), kept by the engine across tensors so a merge
+     * allocates them once per worker instead of once per tensor.
+     */
+    static final class Scratch {
+        private final ThreadLocal<float[][]> rows = new ThreadLocal<>();
+
+        float[][] rows(int count, int length) {
+            float[][] r = rows.get();
+            if (r == null || r.length < count || r[0].length < length) {
+                r = new float[count][length];
+                rows.set(r);
+            }
+            return r;
+        }
     }
 
     interface OutputChunkSink {

@@ -17,6 +17,7 @@ public final class MergeEngine implements AutoCloseable {
     private final int threads;
     private final int chunk;
     private final ExecutorService pool;
+    private final ChunkedJob.Scratch scratch = new ChunkedJob.Scratch();
 
     public MergeEngine(int threads, int chunk) {
         if (threads < 1 || chunk < 1) {
@@ -61,7 +62,7 @@ public final class MergeEngine implements AutoCloseable {
             sources.add(TensorSource.of(input, plan.config().dtype()));
         }
         ChunkedJob job = new ChunkedJob(task.out().name(), task.out().shape(), sources, plan.models().baseIndex(),
-                task.params(), chunk, pool, threads);
+                task.params(), chunk, pool, threads, scratch);
         ChunkKernel kernel = plan.method().prepare(job);
         int width = task.out().dtype().width();
         job.map(kernel, (offset, values, n) -> {

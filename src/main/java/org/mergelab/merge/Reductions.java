@@ -64,8 +64,14 @@ public final class Reductions {
         return VECTOR ? dotVector(a, b, from, to) : dotScalar(a, b, from, to);
     }
 
+    private static volatile boolean warm;
+
     /** Gets {@link #dot} compiled before a merge needs it (see {@link org.mergelab.io.FloatCodec#warmUp()}). */
     static void warmUp() {
+        if (warm || !VECTOR) {
+            return;
+        }
+        warm = true;
         float[] x = new float[256];
         java.util.Arrays.fill(x, 0.5f);
         double s = 0;
@@ -91,7 +97,14 @@ public final class Reductions {
             acc0 = x0.fma(y0, acc0);
             acc1 = x1.fma(y1, acc1);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + dotScalar(a, b, i, to);
+        // not reduceLanes(ADD): its order for floating point is unspecified and may differ between the interpreter
+        // and C2 code, which would make the same reduction give different bits within one run
+        DoubleVector acc = acc0.add(acc1);
+        double s = 0;
+        for (int lane = 0; lane < D.length(); lane++) {
+            s += acc.lane(lane);
+        }
+        return s + dotScalar(a, b, i, to);
     }
 
     static double dotScalar(float[] a, float[] b, int from, int to) {

@@ -21,7 +21,8 @@ public final class TensorMerger {
         for (float[] x : inputs) {
             sources.add(TensorSource.of(x));
         }
-        ChunkedJob job = new ChunkedJob("tensor", shape, sources, baseIndex, params, chunk, pool, threads);
+        ChunkedJob job = new ChunkedJob("tensor", shape, sources, baseIndex, params, chunk, pool, threads,
+                new ChunkedJob.Scratch());
         float[] out = new float[Math.toIntExact(job.numel())];
         ChunkKernel kernel = method.prepare(job);
         job.map(kernel, (offset, values, n) -> System.arraycopy(values, 0, out, (int) offset, n));
