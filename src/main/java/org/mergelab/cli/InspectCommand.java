@@ -54,9 +54,10 @@ final class InspectCommand implements Callable<Integer> {
                     shape.add(d);
                 }
                 e.put("numel", t.info().numel());
-                if (Double.isNaN(ss)) {
-                    e.putNull("l2_norm");
+                if (!t.dtype().isFloat()) {
+                    e.putNull("l2_norm"); // integer buffers have no weight norm
                 } else {
+                    // NaN or Infinity stays visible (a broken merge), rather than passing for an integer tensor
                     e.put("l2_norm", Math.sqrt(ss));
                     squares += ss;
                 }
@@ -88,11 +89,15 @@ final class InspectCommand implements Callable<Integer> {
         for (var t : root.get("tensors")) {
             var norm = t.get("l2_norm");
             out.printf(Locale.ROOT, row, t.get("name").asText(), t.get("dtype").asText(), t.get("shape").toString(),
-                    t.get("numel").asLong(), norm.isNull() ? "-" : String.format(Locale.ROOT, "%.6g", norm.asDouble()));
+                    t.get("numel").asLong(), norm.isNull() ? "-" : formatNorm(norm.asDouble()));
         }
         var tot = root.get("totals");
-        out.printf(Locale.ROOT, "%d tensors, %d elements, %s in %d shard(s), total L2 norm %.6g%n",
+        out.printf(Locale.ROOT, "%d tensors, %d elements, %s in %d shard(s), total L2 norm %s%n",
                 tot.get("tensors").asInt(), tot.get("numel").asLong(), Sizes.format(tot.get("bytes").asLong()),
-                tot.get("shards").asInt(), tot.get("l2_norm").asDouble());
+                tot.get("shards").asInt(), formatNorm(tot.get("l2_norm").asDouble()));
+    }
+
+    private static String formatNorm(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : String.valueOf(v);
     }
 }

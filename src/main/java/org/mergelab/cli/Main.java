@@ -1,5 +1,6 @@
 package org.mergelab.cli;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -57,17 +58,22 @@ public final class Main implements Runnable {
 
     private static int handle(Exception e, boolean verbose, PrintWriter err) {
         Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+        BadInputException bad = badInputIn(e);
         int code;
         String message;
-        if (e instanceof BadInputException) {
+        if (bad != null) {
             code = BAD_INPUT;
-            message = e.getMessage();
+            message = bad.getMessage();
         } else if (cause instanceof NoSuchFileException nf) {
             code = BAD_INPUT;
             message = nf.getFile() + ": not found";
         } else if (cause instanceof AccessDeniedException ad) {
             code = BAD_INPUT;
             message = ad.getFile() + ": permission denied";
+        } else if (cause instanceof FileNotFoundException fnf) {
+            // java.io's way of saying "missing" or "permission denied" (Jackson reads files through it)
+            code = BAD_INPUT;
+            message = fnf.getMessage();
         } else if (cause instanceof IOException io) {
             code = INTERNAL_ERROR;
             message = "I/O error: " + (e.getMessage() != null ? e.getMessage() : io.toString());
@@ -75,7 +81,8 @@ public final class Main implements Runnable {
             code = INTERNAL_ERROR;
             message = "internal error: " + e;
         }
-        err.println("mergelab: " + message);
+        // the contract is one line: a message quoting a file's content must not break it
+        err.println("mergelab: " + String.valueOf(message).replaceAll("\\s*[\\r\\n]+\\s*", " ").strip());
         if (verbose) {
             e.printStackTrace(err);
         } else if (code == INTERNAL_ERROR) {
@@ -83,6 +90,16 @@ public final class Main implements Runnable {
         }
         err.flush();
         return code;
+    }
+
+    /** The BadInputException that caused {@code e}, if any (a worker thread or a wrapper may have carried it). */
+    private static BadInputException badInputIn(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof BadInputException b) {
+                return b;
+            }
+        }
+        return null;
     }
 
     static final class VersionProvider implements CommandLine.IVersionProvider {

@@ -39,7 +39,12 @@ final class Sizes implements CommandLine.ITypeConverter<Long> {
         if (!(n > 0) || n * unit > Long.MAX_VALUE) {
             throw new CommandLine.TypeConversionException("'" + value + "' must be a positive size");
         }
-        return (long) (n * unit);
+        long bytes = (long) (n * unit);
+        if (bytes < 1) {
+            // e.g. 0.5: would reach the writer as a shard size of 0 bytes
+            throw new CommandLine.TypeConversionException("'" + value + "' is less than one byte");
+        }
+        return bytes;
     }
 
     static String format(long bytes) {

@@ -18,15 +18,20 @@ import org.mergelab.BadInputException;
  */
 public final class OutputFolder {
     private static final String TMP = ".mergelab-tmp-";
+    /** Where an existing target is moved during {@link #commit()}, for the moment of the rename. */
+    private static final String OLD = ".mergelab-old-";
 
     private final Path target;
     private final Path temp;
+    /** The highest ancestor of the target this run created (null if none): removed again when the run fails. */
+    private final Path createdParent;
     private final Thread cleanupOnExit;
     private boolean done;
 
-    private OutputFolder(Path target, Path temp) {
+    private OutputFolder(Path target, Path temp, Path createdParent) {
         this.target = target;
         this.temp = temp;
+        this.createdParent = createdParent;
         this.cleanupOnExit = new Thread(this::deleteTemp, "remove-" + temp.getFileName());
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
     }
@@ -48,6 +53,10 @@ public final class OutputFolder {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new BadInputException(target + ": exists and is not a folder");
         }
+        Path createdParent = null;
+        for (Path p = parent; p != null && !Files.exists(p); p = p.getParent()) {
+            createdParent = p;
+        }
         Files.createDirectories(parent);
         removeStale(parent, out.getFileName().toString(), notes);
         Path temp = parent.resolve("." + out.getFileName() + TMP + ProcessHandle.current().pid());
@@ -57,7 +66,7 @@ public final class OutputFolder {
         } catch (FileAlreadyExistsException e) {
             throw new IllegalStateException("temporary folder " + temp + " appeared while starting", e);
         }
-        return new OutputFolder(out, temp);
+        return new OutputFolder(out, temp, createdParent);
     }
 
     /** The folder to write into. */
@@ -73,7 +82,7 @@ public final class OutputFolder {
     public void commit() throws IOException {
         Path aside = null;
         if (Files.exists(target)) {
-            aside = target.resolveSibling("." + target.getFileName() + ".mergelab-old-" + ProcessHandle.current().pid());
+            aside = target.resolveSibling("." + target.getFileName() + OLD + ProcessHandle.current().pid());
             deleteRecursively(aside);
             Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
         }
@@ -91,6 +100,21 @@ public final class OutputFolder {
             deleteTemp();
             done = true;
             removeHook();
+            removeCreatedParents();
+        }
+    }
+
+    /** Parent folders this run created for the output, removed bottom-up while empty: a failed run leaves nothing. */
+    private void removeCreatedParents() {
+        if (createdParent == null) {
+            return;
+        }
+        for (Path p = temp.getParent(); p != null && p.startsWith(createdParent); p = p.getParent()) {
+            try {
+                Files.delete(p);
+            } catch (IOException e) {
+                return; // not empty (someone else wrote there) or gone: leave it
+            }
         }
     }
 
@@ -111,11 +135,12 @@ public final class OutputFolder {
     }
 
     private static void removeStale(Path parent, String name, Consumer<String> notes) throws IOException {
-        String prefix = "." + name + TMP;
         try (Stream<Path> s = Files.list(parent)) {
             for (Path p : s.toList()) {
                 String f = p.getFileName().toString();
-                if (!f.startsWith(prefix)) {
+                String prefix = f.startsWith("." + name + TMP) ? "." + name + TMP
+                        : f.startsWith("." + name + OLD) ? "." + name + OLD : null;
+                if (prefix == null) {
                     continue;
                 }
                 long pid;
