@@ -5,6 +5,10 @@ package org.mergelab.merge;
  * and combined in chunk order, so the result does not depend on the thread count.
  */
 public interface ChunkReducer<S> {
+    /**
+     * A state for the chunk of {@code length} elements at {@code offset}. The total is made first as
+     * {@code newState(0, numel)} (length capped at {@code Integer.MAX_VALUE}) and every chunk is combined into it.
+     */
     S newState(long offset, int length);
 
     /** Adds one chunk; same arguments as {@link ChunkKernel#apply}. */

@@ -91,7 +91,7 @@ final class ChunkedJob implements TensorJob {
     @Override
     public <S> S reduce(ChunkReducer<S> reducer) {
         int chunks = chunkCount();
-        S total = null;
+        S total = reducer.newState(0, (int) Math.min(Integer.MAX_VALUE, numel));
         int wave = Math.max(1, threads * 2);
         for (int first = 0; first < chunks; first += wave) {
             int last = Math.min(chunks, first + wave);
@@ -104,15 +104,8 @@ final class ChunkedJob implements TensorJob {
                 return s;
             });
             for (S s : states) {
-                if (total == null) {
-                    total = s;
-                } else {
-                    reducer.combine(total, s);
-                }
+                reducer.combine(total, s);
             }
-        }
-        if (total == null) {
-            total = reducer.newState(0, 0);
         }
         return total;
     }

@@ -145,38 +145,44 @@ public final class Reductions {
      */
     public static double[][] vectorGram(TensorJob job, VectorLayout layout, int origin) {
         int k = job.inputCount();
+        int kk = k * k;
         int vectors = Math.toIntExact(layout.count());
-        double[][] total = job.reduce(new ChunkReducer<double[][]>() {
+        VectorSums total = job.reduce(new ChunkReducer<VectorSums>() {
             @Override
-            public double[][] newState(long offset, int length) {
-                return new double[vectors][];
+            public VectorSums newState(long offset, int length) {
+                boolean whole = offset == 0 && length == Math.min(Integer.MAX_VALUE, job.numel());
+                if (whole || !layout.contiguous()) {
+                    return new VectorSums(0, vectors, kk); // the total, or a column chunk touching every vector
+                }
+                long first = layout.vectorOf(offset);
+                long last = layout.vectorOf(offset + length - 1);
+                return new VectorSums(first, (int) (last - first + 1), kk);
             }
 
             @Override
-            public void accumulate(double[][] state, long offset, float[][] in, int n) {
+            public void accumulate(VectorSums state, long offset, float[][] in, int n) {
                 float[][] v = origin >= 0 ? differences(in, origin, n) : in;
+                double[] g = state.sums;
                 if (layout.contiguous()) {
                     // vectors are runs of layout.length() elements: sum each run in one go
                     int j = 0;
                     while (j < n) {
                         long flat = offset + j;
-                        int vec = (int) layout.vectorOf(flat);
+                        int at = (int) (layout.vectorOf(flat) - state.first) * kk;
                         int runEnd = (int) Math.min(n, (long) j + layout.length() - (flat % layout.length()));
-                        double[] g = state[vec] == null ? (state[vec] = new double[k * k]) : state[vec];
                         for (int a = 0; a < k; a++) {
                             for (int b = a; b < k; b++) {
-                                g[a * k + b] += dot(v[a], v[b], j, runEnd);
+                                g[at + a * k + b] += dot(v[a], v[b], j, runEnd);
                             }
                         }
                         j = runEnd;
                     }
                 } else {
                     for (int j = 0; j < n; j++) {
-                        int vec = (int) layout.vectorOf(offset + j);
-                        double[] g = state[vec] == null ? (state[vec] = new double[k * k]) : state[vec];
+                        int at = (int) layout.vectorOf(offset + j) * kk;
                         for (int a = 0; a < k; a++) {
                             for (int b = a; b < k; b++) {
-                                g[a * k + b] += (double) v[a][j] * v[b][j];
+                                g[at + a * k + b] += (double) v[a][j] * v[b][j];
                             }
                         }
                     }
@@ -184,30 +190,30 @@ public final class Reductions {
             }
 
             @Override
-            public void combine(double[][] into, double[][] next) {
-                for (int vec = 0; vec < vectors; vec++) {
-                    if (next[vec] == null) {
-                        continue;
-                    }
-                    if (into[vec] == null) {
-                        into[vec] = next[vec];
-                    } else {
-                        for (int i = 0; i < next[vec].length; i++) {
-                            into[vec][i] += next[vec][i];
-                        }
-                    }
+            public void combine(VectorSums into, VectorSums next) {
+                int shift = (int) (next.first - into.first) * kk;
+                for (int i = 0; i < next.sums.length; i++) {
+                    into.sums[shift + i] += next.sums[i];
                 }
             }
         });
+        double[][] out = new double[vectors][];
         for (int vec = 0; vec < vectors; vec++) {
-            double[] g = total[vec] == null ? new double[k * k] : total[vec];
+            double[] g = java.util.Arrays.copyOfRange(total.sums, vec * kk, (vec + 1) * kk);
             for (int a = 0; a < k; a++) {
                 for (int b = a + 1; b < k; b++) {
                     g[b * k + a] = g[a * k + b];
                 }
             }
-            total[vec] = g;
+            out[vec] = g;
         }
-        return total;
+        return out;
+    }
+
+    /** Upper-triangle Gram sums of the vectors {@code [first, first + count)}, {@code k·k} doubles each. */
+    private record VectorSums(long first, int count, double[] sums) {
+        VectorSums(long first, int count, int kk) {
+            this(first, count, new double[Math.multiplyExact(count, kk)]);
+        }
     }
 }

@@ -101,6 +101,19 @@ public final class Multislerp implements MergeMethod {
         }
         double[] onUnits; // result direction as coefficients on the unit vectors
         double mNorm = Math.sqrt(Math.max(0, quad(u, w, w)));
+        boolean allZero = true;
+        for (int a = 0; a < m; a++) {
+            allZero &= n[a] == 0;
+        }
+        if (allZero) {
+            // MergeLab decision: every model left this tensor at the base (e.g. a frozen layer), so the merge does
+            // too; mergekit raises "antipodal" here, which stops real merges on frozen layers.
+            double[] c = new double[k];
+            if (base >= 0) {
+                c[base] = 1;
+            }
+            return Combination.of(c);
+        }
         if (mNorm < eps) {
             if (m != 2) {
                 throw new BadInputException("multislerp: the models' directions cancel out for tensor '"

@@ -307,6 +307,17 @@ class MultislerpTest {
     }
 
     @Test
+    void threeModelsAllEqualToTheBaseGiveTheBase() {
+        // MergeLab decision (a frozen layer): mergekit would call this antipodal and stop the merge
+        Random r = new Random(80);
+        float[] base = gaussian(r, 35);
+        List<float[]> xs = List.of(base.clone(), base.clone(), base.clone(), base);
+        float[] out = TensorMergerCall.run(multislerp, p(true, weights(1, 2, 1, Double.NaN)), 3, new long[] {5, 7},
+                xs);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(base, out);
+    }
+
+    @Test
     void largeTensorManyModels() {
         Random r = new Random(80);
         long[] shape = {50, 60};
