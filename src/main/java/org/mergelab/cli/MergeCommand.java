@@ -54,7 +54,8 @@ final class MergeCommand implements Callable<Integer> {
         }
         TerminalProgress.Mode mode = ProgressOption.parse(spec, progress);
         var err = spec.commandLine().getErr();
-        var opts = new MergeToFolder.Options(n, shardBytes, seed, overwrite, MergeEngine.DEFAULT_CHUNK,
+        var opts = new MergeToFolder.Options(n, shardBytes, seed, overwrite,
+                Integer.getInteger("mergelab.chunk", MergeEngine.DEFAULT_CHUNK),
                 TerminalProgress.create(mode, "merge"), line -> err.println("mergelab: " + line));
         MergeToFolder.Summary s = MergeToFolder.run(config, out, opts);
         spec.commandLine().getOut().println(String.format(Locale.ROOT,
