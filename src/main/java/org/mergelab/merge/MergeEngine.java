@@ -42,11 +42,16 @@ public final class MergeEngine implements AutoCloseable {
     /** How far the prefetcher may read ahead of the engine. */
     private static final long PREFETCH_WINDOW = 256L << 20;
 
-    public void run(MergePlan plan, TensorSink sink, Progress progress) {
+    /** Compiles the vector kernels now when the plan is large enough to profit (see {@link #WARM_UP_ABOVE}). */
+    public static void warmUpFor(MergePlan plan) {
         if (plan.outputBytes() >= WARM_UP_ABOVE) {
             org.mergelab.io.FloatCodec.warmUp();
             Reductions.warmUp();
         }
+    }
+
+    public void run(MergePlan plan, TensorSink sink, Progress progress) {
+        warmUpFor(plan);
         progress.start(plan.outputBytes(), plan.tasks().size());
         try (Prefetcher prefetcher = new Prefetcher(plan, PREFETCH_WINDOW)) {
             for (int i = 0; i < plan.tasks().size(); i++) {
