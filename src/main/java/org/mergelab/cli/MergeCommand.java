@@ -8,6 +8,7 @@ import org.mergelab.merge.MergeEngine;
 import org.mergelab.merge.MergeToFolder;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -43,8 +44,8 @@ final class MergeCommand implements Callable<Integer> {
             description = "progress bar: auto (on a terminal), always, never")
     String progress;
 
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
@@ -62,7 +63,7 @@ final class MergeCommand implements Callable<Integer> {
                 "merged %d tensors (%s) with %s into %s in %.2f s (%.2f GB/s written, %d shard%s)",
                 s.tensors(), Sizes.format(s.bytes()), s.method(), s.out(), s.seconds(),
                 s.bytes() / 1e9 / Math.max(s.seconds(), 1e-9), s.shards(), s.shards() == 1 ? "" : "s"));
-        if (verbose) {
+        if (verbose.on) {
             StringBuilder b = new StringBuilder("phases:");
             s.phases().forEach((k, v) -> b.append(String.format(Locale.ROOT, " %s %.2f s", k, v)));
             err.println("mergelab: " + b);

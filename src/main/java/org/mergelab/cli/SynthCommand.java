@@ -10,6 +10,7 @@ import org.mergelab.io.DType;
 import org.mergelab.zoo.SyntheticLlama;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -62,8 +63,8 @@ final class SynthCommand implements Callable<Integer> {
             description = "size of the deviation relative to the base's weights (0 = the base itself)")
     double delta;
 
-    @Option(names = "--verbose", description = "print stack traces of errors")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {

@@ -80,9 +80,4 @@ final class Combination {
         c[b] += t;
         return c;
     }
-
-    /** Index of the input that is not {@code base} in a two-input merge. */
-    static int other(int base) {
-        return base == 0 ? 1 : 0;
-    }
 }

@@ -3,7 +3,6 @@ package org.mergelab.merge.methods;
 import java.util.List;
 
 import org.mergelab.merge.ChunkKernel;
-import org.mergelab.merge.MergeMethod;
 import org.mergelab.merge.ParamSpec;
 import org.mergelab.merge.Reductions;
 import org.mergelab.merge.TensorJob;
@@ -13,33 +12,19 @@ import org.mergelab.merge.TensorJob;
  * {@code max(‖v0‖, ‖v1‖)}. Edge cases as the article's code: both norms below eps give zeros; a LERP whose norm is at
  * most eps (the inputs cancel) is returned as it is. The whole tensor is one vector.
  */
-public final class Delerp implements MergeMethod {
+public final class Delerp extends BaseToOther {
     @Override
     public String name() {
         return "delerp";
     }
 
     @Override
-    public List<ParamSpec> params() {
-        return List.of(ParamSpec.global("t", ParamSpec.Kind.NUMBER, null),
-                ParamSpec.global("eps", ParamSpec.Kind.NUMBER, 1e-8));
+    List<ParamSpec> extraParams() {
+        return List.of(ParamSpec.global("eps", ParamSpec.Kind.NUMBER, 1e-8));
     }
 
     @Override
-    public BaseRole baseRole() {
-        return BaseRole.SPECIAL;
-    }
-
-    @Override
-    public void checkModels(ModelSet models) {
-        TwoModelCheck.baseAndOne(name(), models);
-    }
-
-    @Override
-    public ChunkKernel prepare(TensorJob job) {
-        int v0 = job.baseIndex();
-        int v1 = Combination.other(v0);
-        double t = job.params().number("t");
+    ChunkKernel prepare(TensorJob job, int v0, int v1, double t) {
         double eps = job.params().number("eps");
         double[][] g = Reductions.gram(job, -1);
         double n0 = Math.sqrt(g[v0][v0]);
@@ -47,12 +32,6 @@ public final class Delerp implements MergeMethod {
         if (n0 < eps && n1 < eps) {
             return Combination.of(new double[2]);
         }
-        double[] lerp = Combination.lerp(2, v0, v1, t);
-        double lerpNorm = LerpNorm.of(g, v0, v1, t);
-        if (lerpNorm <= eps) {
-            return Combination.of(lerp);
-        }
-        double scale = Math.max(n0, n1) / lerpNorm;
-        return Combination.of(new double[] {lerp[0] * scale, lerp[1] * scale});
+        return Combination.of(LerpDirection.withMagnitude(g, v0, v1, t, Math.max(n0, n1), eps));
     }
 }

@@ -1,42 +1,21 @@
 package org.mergelab.merge.methods;
 
-import java.util.List;
-
 import org.mergelab.merge.ChunkKernel;
-import org.mergelab.merge.MergeMethod;
-import org.mergelab.merge.ParamSpec;
 import org.mergelab.merge.TensorJob;
 
 /**
  * mergekit's nearswap: takes the other model's value where it is near the base's. Elementwise,
  * {@code w = clamp(t / max(|a − b|, 1e-6), 0, 1)}, result {@code w·b + (1−w)·a} with {@code a} the base.
  */
-public final class Nearswap implements MergeMethod {
+public final class Nearswap extends BaseToOther {
     @Override
     public String name() {
         return "nearswap";
     }
 
     @Override
-    public List<ParamSpec> params() {
-        return List.of(ParamSpec.global("t", ParamSpec.Kind.NUMBER, null));
-    }
-
-    @Override
-    public BaseRole baseRole() {
-        return BaseRole.SPECIAL;
-    }
-
-    @Override
-    public void checkModels(ModelSet models) {
-        TwoModelCheck.baseAndOne(name(), models);
-    }
-
-    @Override
-    public ChunkKernel prepare(TensorJob job) {
-        int a = job.baseIndex();
-        int b = Combination.other(a);
-        float t = (float) job.params().number("t");
+    ChunkKernel prepare(TensorJob job, int a, int b, double tValue) {
+        float t = (float) tValue;
         return (offset, in, out, n) -> {
             float[] x = in[a];
             float[] y = in[b];

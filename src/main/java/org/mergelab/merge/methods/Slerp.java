@@ -1,10 +1,6 @@
 package org.mergelab.merge.methods;
 
-import java.util.List;
-
 import org.mergelab.merge.ChunkKernel;
-import org.mergelab.merge.MergeMethod;
-import org.mergelab.merge.ParamSpec;
 import org.mergelab.merge.Reductions;
 import org.mergelab.merge.TensorJob;
 
@@ -13,7 +9,7 @@ import org.mergelab.merge.TensorJob;
  * vector; the angle comes from normalised copies, the Shoemake weights apply to the raw vectors; near-(anti)parallel
  * inputs ({@code |cos| > 0.9995}) fall back to the plain LERP.
  */
-public final class Slerp implements MergeMethod {
+public final class Slerp extends BaseToOther {
     static final double DOT_THRESHOLD = 0.9995;
     static final double EPS = 1e-8;
 
@@ -23,29 +19,7 @@ public final class Slerp implements MergeMethod {
     }
 
     @Override
-    public List<ParamSpec> params() {
-        return List.of(ParamSpec.global("t", ParamSpec.Kind.NUMBER, null));
-    }
-
-    @Override
-    public BaseRole baseRole() {
-        return BaseRole.SPECIAL;
-    }
-
-    @Override
-    public void checkModels(ModelSet models) {
-        TwoModelCheck.baseAndOne(name(), models);
-    }
-
-    @Override
-    public ChunkKernel prepare(TensorJob job) {
-        return Combination.of(coefficients(job));
-    }
-
-    static double[] coefficients(TensorJob job) {
-        int v0 = job.baseIndex();
-        int v1 = Combination.other(v0);
-        double t = job.params().number("t");
+    ChunkKernel prepare(TensorJob job, int v0, int v1, double t) {
         double[][] g = Reductions.gram(job, -1);
         double n0 = Math.sqrt(g[v0][v0]);
         double n1 = Math.sqrt(g[v1][v1]);
@@ -54,7 +28,7 @@ public final class Slerp implements MergeMethod {
         double s1 = n1 > EPS ? n1 : 1;
         double dot = g[v0][v1] / (s0 * s1);
         if (Math.abs(dot) > DOT_THRESHOLD) {
-            return Combination.lerp(2, v0, v1, t);
+            return Combination.of(Combination.lerp(2, v0, v1, t));
         }
         double theta0 = Math.acos(dot);
         double sin0 = Math.sin(theta0);
@@ -62,6 +36,6 @@ public final class Slerp implements MergeMethod {
         double[] c = new double[2];
         c[v0] = Math.sin(theta0 - thetaT) / sin0;
         c[v1] = Math.sin(thetaT) / sin0;
-        return c;
+        return Combination.of(c);
     }
 }
