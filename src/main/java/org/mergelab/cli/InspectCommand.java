@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "inspect", description = "List a model folder's tensors: dtype, shape, elements, L2 norm, and totals.")
+@Command(name = "inspect", mixinStandardHelpOptions = true, description = "List a model folder's tensors: dtype, shape, elements, L2 norm, and totals.")
 final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "merge", description = "Merge models as a mergekit YAML config says and write an HF model folder.",
+@Command(name = "merge", mixinStandardHelpOptions = true, description = "Merge models as a mergekit YAML config says and write an HF model folder.",
         sortOptions = false)
 final class MergeCommand implements Callable<Integer> {
     @Spec

@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "synth", description = "Write a random Llama-shaped model folder (for examples, tests, benchmarks).",
+@Command(name = "synth", mixinStandardHelpOptions = true, description = "Write a random Llama-shaped model folder (for examples, tests, benchmarks).",
         sortOptions = false)
 final class SynthCommand implements Callable<Integer> {
     @Spec

@@ -13,6 +13,7 @@ import java.util.function.BiFunction;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -249,6 +250,47 @@ class MergeCliTest {
         assertEquals(0, CliRun.of("merge", config, many, "--threads", threads).code());
         assertEquals(-1L, Files.mismatch(one.resolve("model.safetensors"), many.resolve("model.safetensors")));
         assertFalse(Files.exists(one.resolve("model.safetensors.index.json")), "one 5G shard: no index");
+    }
+
+    @Test
+    void mixedInputDtypesMergeIntoTheRequestedOutputDtype() throws IOException {
+        Path f32 = dir.resolve("ft-a-f32");
+        SyntheticLlama.write(f32, SyntheticLlama.Spec.tiny().withDtype(DType.F32), 1, 2, 0.3);
+        Path config = dir.resolve("mixed.yml");
+        Files.writeString(config, "merge_method: linear\nmodels:\n  - model: " + base
+                + "\n    parameters: {weight: 0.25}\n  - model: " + f32 + "\n    parameters: {weight: 0.75}\n"
+                + "out_dtype: float16\n");
+        Path out = dir.resolve("out-mixed");
+        CliRun run = CliRun.of("merge", config, out);
+        assertEquals(0, run.code(), run.err());
+        try (ModelFolder merged = ModelFolder.open(out); ModelFolder b0 = ModelFolder.open(base);
+                ModelFolder a32 = ModelFolder.open(f32)) {
+            for (ModelTensor t : merged.tensors()) {
+                assertEquals(DType.F16, t.dtype());
+                double[] x = values(b0.tensor(t.name()));
+                double[] y = values(a32.tensor(t.name()));
+                double[] got = values(t);
+                for (int i = 0; i < got.length; i++) {
+                    double ref = 0.25 * x[i] + 0.75 * y[i];
+                    float expected = Float.float16ToFloat(Float.floatToFloat16((float) ref));
+                    assertEquals(expected, got[i], Math.ulp(expected), t.name() + "[" + i + "]");
+                }
+            }
+        }
+        var cfg = JsonMapper.builder().build().readTree(out.resolve("config.json").toFile());
+        assertEquals("float16", cfg.get("torch_dtype").asText());
+    }
+
+    @ParameterizedTest
+    @MethodSource("commands")
+    void helpWorksForEveryCommand(String command) {
+        CliRun run = CliRun.of(command, "--help");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().startsWith("Usage: mergelab " + command), run.out());
+    }
+
+    static Stream<String> commands() {
+        return Stream.of("merge", "inspect", "synth");
     }
 
     static Stream<Integer> threadCounts() {
