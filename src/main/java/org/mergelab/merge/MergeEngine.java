@@ -43,17 +43,24 @@ public final class MergeEngine implements AutoCloseable {
     private static final long PREFETCH_WINDOW = 256L << 20;
 
     /** Compiles the vector kernels now when the plan is large enough to profit (see {@link #WARM_UP_ABOVE}). */
-    public static void warmUpFor(MergePlan plan) {
+    private static void warmUpFor(MergePlan plan) {
         if (plan.outputBytes() >= WARM_UP_ABOVE) {
             org.mergelab.io.FloatCodec.warmUp();
             Reductions.warmUp();
         }
     }
 
-    public void run(MergePlan plan, TensorSink sink, Progress progress) {
-        warmUpFor(plan);
-        progress.start(plan.outputBytes(), plan.tasks().size());
+    /**
+     * Merges every tensor of {@code plan} into {@code sink}.
+     *
+     * @return seconds spent warming up the kernels (inputs are already being read meanwhile)
+     */
+    public double run(MergePlan plan, TensorSink sink, Progress progress) {
         try (Prefetcher prefetcher = new Prefetcher(plan, PREFETCH_WINDOW)) {
+            long warming = System.nanoTime();
+            warmUpFor(plan);
+            double warmUp = (System.nanoTime() - warming) / 1e9;
+            progress.start(plan.outputBytes(), plan.tasks().size());
             for (int i = 0; i < plan.tasks().size(); i++) {
                 runTask(plan, i, sink, progress);
                 TensorTask task = plan.tasks().get(i);
@@ -61,6 +68,7 @@ public final class MergeEngine implements AutoCloseable {
                         : task.inputs().stream().mapToLong(in -> in.info().byteSize()).sum();
                 prefetcher.consumed(read);
             }
+            return warmUp;
         }
     }
 
