@@ -22,16 +22,21 @@ final class ChunkedJob implements TensorJob {
     private final ExecutorService pool;
     private final int threads;
     private final Scratch scratch;
+    private final long seed;
+
+    /** Rows up to this many elements are never split across chunks. */
+    static final int MAX_ROW = 1 << 24;
 
     ChunkedJob(String name, long[] shape, List<TensorSource> sources, int baseIndex, ResolvedParams params,
-            int chunk, ExecutorService pool, int threads, Scratch scratch) {
+            int chunk, ExecutorService pool, int threads, Scratch scratch, long seed) {
         this.name = name;
         this.shape = shape.clone();
         this.numel = org.mergelab.io.TensorInfo.numel(shape);
         this.sources = sources;
         this.baseIndex = baseIndex;
         this.params = params;
-        this.chunk = chunk;
+        this.chunk = rowAligned(shape, chunk);
+        this.seed = seed;
         this.pool = pool;
         this.threads = threads;
         this.scratch = scratch;
@@ -65,6 +70,21 @@ final class ChunkedJob implements TensorJob {
     @Override
     public ResolvedParams params() {
         return params;
+    }
+
+    @Override
+    public long seed() {
+        return seed;
+    }
+
+    /** The chunk length: a whole number of rows when rows are at most {@link #MAX_ROW} long. */
+    static int rowAligned(long[] shape, int chunk) {
+        long numel = org.mergelab.io.TensorInfo.numel(shape);
+        long row = shape.length >= 2 ? shape[shape.length - 1] : numel;
+        if (row <= 0 || row > MAX_ROW) {
+            return chunk;
+        }
+        return (int) (Math.max(1, chunk / row) * row);
     }
 
     private int chunkCount() {

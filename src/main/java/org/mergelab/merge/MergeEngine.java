@@ -18,8 +18,10 @@ public final class MergeEngine implements AutoCloseable {
     private final int chunk;
     private final ExecutorService pool;
     private final ChunkedJob.Scratch scratch = new ChunkedJob.Scratch();
+    private final long seed;
 
-    public MergeEngine(int threads, int chunk) {
+    public MergeEngine(int threads, int chunk, long seed) {
+        this.seed = seed;
         if (threads < 1 || chunk < 1) {
             throw new IllegalArgumentException("threads and chunk must be >= 1");
         }
@@ -84,7 +86,7 @@ public final class MergeEngine implements AutoCloseable {
             sources.add(TensorSource.of(input, plan.config().dtype()));
         }
         ChunkedJob job = new ChunkedJob(task.out().name(), task.out().shape(), sources, plan.models().baseIndex(),
-                task.params(), chunk, pool, threads, scratch);
+                task.params(), chunk, pool, threads, scratch, seed);
         ChunkKernel kernel = plan.method().prepare(job);
         int width = task.out().dtype().width();
         job.map(kernel, (offset, values, n) -> {

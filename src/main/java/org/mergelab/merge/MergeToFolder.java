@@ -83,7 +83,7 @@ public final class MergeToFolder {
 
     private static int write(MergePlan plan, Path dir, Options opt, Map<String, Double> phases) throws IOException {
         try (ModelWriter writer = ModelWriter.create(dir, plan.outputs(), opt.shardBytes(), Map.of("format", "pt"));
-                MergeEngine engine = new MergeEngine(opt.threads(), opt.chunk());
+                MergeEngine engine = new MergeEngine(opt.threads(), opt.chunk(), opt.seed());
                 Progress progress = opt.progress()) {
             long t0 = System.nanoTime();
             double warmUp = engine.run(plan, new SafetensorsSink(writer), progress);

@@ -138,6 +138,13 @@ public final class Planner {
                     return b;
                 }
             }
+            case CHOICE -> {
+                if (v instanceof String str && spec.choices().contains(str)) {
+                    return str;
+                }
+                throw new BadInputException(file + ": " + where + " is '" + v + "'; expected one of "
+                        + String.join(", ", spec.choices()));
+            }
         }
         throw new BadInputException(file + ": " + where + " is '" + v + "'; expected " + kindName(spec.kind()));
     }
@@ -147,6 +154,7 @@ public final class Planner {
             case NUMBER -> "a number";
             case INTEGER -> "an integer";
             case BOOLEAN -> "true or false";
+            case CHOICE -> "one of the listed words";
         };
     }
 

@@ -26,6 +26,11 @@ public record ResolvedParams(Map<String, Object> globals, List<Map<String, Objec
         return (Boolean) get(globals, name);
     }
 
+    /** A {@link ParamSpec.Kind#CHOICE} parameter's value. */
+    public String choice(String name) {
+        return (String) get(globals, name);
+    }
+
     public double number(String name, int input) {
         return ((Number) get(perModel.get(input), name)).doubleValue();
     }

@@ -4,6 +4,10 @@ package org.mergelab.merge;
  * One output tensor as the engine presents it to a merge method: what it is, its resolved parameters, and a way to
  * run reduction passes over the inputs. Inputs are in config order (the models, then the base model when it was not
  * listed among them).
+ *
+ * <p>Chunks hold whole rows (slices along the last dimension; a 1-D tensor is one row) whenever a row has at most
+ * {@value ChunkedJob#MAX_ROW} elements, so row-wise methods see every row in one piece, in both reductions and the
+ * output pass.
  */
 public interface TensorJob {
     String tensorName();
@@ -18,6 +22,9 @@ public interface TensorJob {
     int baseIndex();
 
     ResolvedParams params();
+
+    /** The merge's seed ({@code --seed}), for {@link CounterRandom}. */
+    long seed();
 
     /** Runs {@code reducer} over every chunk of the inputs; deterministic for any thread count. */
     <S> S reduce(ChunkReducer<S> reducer);
