@@ -71,9 +71,9 @@ public final class ConfigParser {
                 warnings.add(file + ": unknown key '" + key + "' ignored");
             }
         }
-        if (top.containsKey("slices") || top.containsKey("modules")) {
-            String key = top.containsKey("slices") ? "slices" : "modules";
-            throw new BadInputException(file + ": '" + key + ":' configs are not supported yet; use the 'models:' form");
+        if (top.containsKey("modules")) {
+            throw new BadInputException(file + ": 'modules:' configs (multi-module models) are not supported yet;"
+                    + " use 'models:' or 'slices:'");
         }
         if (top.containsKey("chat_template")) {
             warnings.add(file + ": chat_template is not applied yet; the donor's tokenizer_config.json is copied as is");
@@ -81,22 +81,37 @@ public final class ConfigParser {
         String method = string(file, top.get("merge_method"), "merge_method", true);
         String base = string(file, top.get("base_model"), "base_model", false);
         Object modelsNode = top.get("models");
-        if (modelsNode == null) {
-            throw new BadInputException(file + ": missing 'models:' (the list of models to merge)");
+        Object slicesNode = top.get("slices");
+        if (modelsNode != null && slicesNode != null) {
+            throw new BadInputException(file + ": set either 'models:' or 'slices:', not both");
         }
-        if (!(modelsNode instanceof List<?> modelList) || modelList.isEmpty()) {
-            throw new BadInputException(file + ": 'models' must be a non-empty list of {model: PATH, parameters: {...}}");
+        if (modelsNode == null && slicesNode == null) {
+            throw new BadInputException(file + ": missing 'models:' (the list of models to merge) or 'slices:'");
         }
         List<MergeConfig.ModelEntry> models = new ArrayList<>();
-        for (int i = 0; i < modelList.size(); i++) {
-            models.add(modelEntry(file, modelList.get(i), "models[" + i + "]"));
+        List<MergeConfig.OutputSlice> slices = new ArrayList<>();
+        if (modelsNode != null) {
+            if (!(modelsNode instanceof List<?> modelList) || modelList.isEmpty()) {
+                throw new BadInputException(file
+                        + ": 'models' must be a non-empty list of {model: PATH, parameters: {...}}");
+            }
+            for (int i = 0; i < modelList.size(); i++) {
+                models.add(modelEntry(file, modelList.get(i), "models[" + i + "]"));
+            }
+        } else {
+            if (!(slicesNode instanceof List<?> sliceList) || sliceList.isEmpty()) {
+                throw new BadInputException(file + ": 'slices' must be a non-empty list of {sources: [...]}");
+            }
+            for (int i = 0; i < sliceList.size(); i++) {
+                slices.add(outputSlice(file, sliceList.get(i), "slices[" + i + "]", warnings));
+            }
         }
         Map<String, ParameterSetting> params = parameters(file, top.get("parameters"), "parameters");
         DType dtype = dtype(file, top.get("dtype"), "dtype");
         DType outDtype = dtype(file, top.get("out_dtype"), "out_dtype");
         String tokenizerSource = tokenizerSource(file, top);
-        return new MergeConfig(file, text, method, base, List.copyOf(models), params, dtype, outDtype,
-                tokenizerSource, List.copyOf(warnings));
+        return new MergeConfig(file, text, method, base, List.copyOf(models), List.copyOf(slices), params, dtype,
+                outDtype, tokenizerSource, List.copyOf(warnings));
     }
 
     private static MergeConfig.ModelEntry modelEntry(Path file, Object node, String where) {
@@ -112,6 +127,49 @@ public final class ConfigParser {
         }
         String model = string(file, m.get("model"), where + ".model", true);
         return new MergeConfig.ModelEntry(model, parameters(file, m.get("parameters"), where + ".parameters"));
+    }
+
+    private static MergeConfig.OutputSlice outputSlice(Path file, Object node, String where, List<String> warnings) {
+        Map<String, Object> m = mapping(file, node, where);
+        for (String key : m.keySet()) {
+            switch (key) {
+                case "sources", "base_model", "parameters" -> { }
+                case "residual_weight" -> warnings.add(file + ": " + where + ".residual_weight is ignored (as in mergekit)");
+                default -> throw new BadInputException(file + ": " + where + " has unknown key '" + key
+                        + "'; expected sources, base_model and parameters");
+            }
+        }
+        if (!(m.get("sources") instanceof List<?> list) || list.isEmpty()) {
+            throw new BadInputException(file + ": " + where + ".sources must be a non-empty list of"
+                    + " {model: PATH, layer_range: [start, end]}");
+        }
+        List<MergeConfig.InputSlice> sources = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            sources.add(inputSlice(file, list.get(i), where + ".sources[" + i + "]"));
+        }
+        return new MergeConfig.OutputSlice(List.copyOf(sources), string(file, m.get("base_model"), where
+                + ".base_model", false), parameters(file, m.get("parameters"), where + ".parameters"));
+    }
+
+    private static MergeConfig.InputSlice inputSlice(Path file, Object node, String where) {
+        Map<String, Object> m = mapping(file, node, where);
+        for (String key : m.keySet()) {
+            if (!key.equals("model") && !key.equals("layer_range") && !key.equals("parameters")) {
+                throw new BadInputException(file + ": " + where + " has unknown key '" + key
+                        + "'; expected model, layer_range and parameters");
+            }
+        }
+        String model = string(file, m.get("model"), where + ".model", true);
+        if (!(m.get("layer_range") instanceof List<?> range) || range.size() != 2
+                || !(range.get(0) instanceof Integer start) || !(range.get(1) instanceof Integer end)) {
+            throw new BadInputException(file + ": " + where + ".layer_range must be [start, end] (two integers)");
+        }
+        if (start < 0 || end <= start) {
+            throw new BadInputException(file + ": " + where + ".layer_range [" + start + ", " + end
+                    + "] is empty or negative; expected 0 <= start < end");
+        }
+        return new MergeConfig.InputSlice(model, start, end, parameters(file, m.get("parameters"),
+                where + ".parameters"));
     }
 
     private static Map<String, ParameterSetting> parameters(Path file, Object node, String where) {

@@ -83,9 +83,9 @@ public final class MergeEngine implements AutoCloseable {
         }
         List<TensorSource> sources = new ArrayList<>();
         for (var input : task.inputs()) {
-            sources.add(TensorSource.of(input, plan.config().dtype()));
+            sources.add(TensorSource.of(input, plan.config().dtype(), task.out().shape()));
         }
-        ChunkedJob job = new ChunkedJob(task.out().name(), task.out().shape(), sources, plan.models().baseIndex(),
+        ChunkedJob job = new ChunkedJob(task.out().name(), task.out().shape(), sources, task.baseIndex(),
                 task.params(), chunk, pool, threads, scratch, seed);
         ChunkKernel kernel = plan.method().prepare(job);
         int width = task.out().dtype().width();

@@ -22,11 +22,25 @@ public interface MergeMethod {
      */
     void checkModels(ModelSet models);
 
+    /** What happens when embeddings (embed_tokens, lm_head) differ in vocabulary size; mergekit's rule per method. */
+    default VocabRule vocabRule() {
+        return VocabRule.NONE;
+    }
+
     /** Rejects parameter values that cannot work for this tensor (e.g. weights summing to 0); plan time, no I/O. */
     default void checkParams(ResolvedParams params, ModelSet models, String tensorName) {}
 
     /** Runs the reductions the method needs, then returns the elementwise kernel for the output. */
     ChunkKernel prepare(TensorJob job);
+
+    enum VocabRule {
+        /** Different sizes are an error. */
+        NONE,
+        /** Every input is cut to the common top-left {@code [min rows, min cols]} (mergekit's rectify_embed_sizes). */
+        CROP_TO_SMALLEST,
+        /** Larger inputs are cut to the base's shape; a smaller one is an error (the task-vector methods). */
+        CROP_TO_BASE
+    }
 
     enum BaseRole {
         /** The base is one more input like the others (linear, karcher). */

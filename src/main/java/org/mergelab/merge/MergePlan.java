@@ -9,11 +9,14 @@ import org.mergelab.io.OutTensor;
  * Everything a merge will do, decided and validated before any tensor data is read: one task per output tensor, in
  * the donor model's storage order.
  *
- * @param folders the input models, in input order (config order, base appended when not listed)
+ * @param models every distinct input model, with the global base
+ * @param folders the input models, in the order of {@code models}
  * @param donor index of the model whose config.json and tokenizer the output takes (the base, else the first)
+ * @param outputLayers the output's layer count when slices restack layers, else -1 (unchanged)
+ * @param warnings found while planning (e.g. filters that match nothing)
  */
 public record MergePlan(MergeConfig config, MergeMethod method, MergeMethod.ModelSet models,
-        List<ModelFolder> folders, int donor, List<TensorTask> tasks) {
+        List<ModelFolder> folders, int donor, List<TensorTask> tasks, int outputLayers, List<String> warnings) {
 
     public List<OutTensor> outputs() {
         return tasks.stream().map(TensorTask::out).toList();

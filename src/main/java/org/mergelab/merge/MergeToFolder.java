@@ -59,6 +59,7 @@ public final class MergeToFolder {
                 folders.add(ModelFolder.open(p));
             }
             MergePlan plan = Planner.plan(checked, folders);
+            plan.warnings().forEach(w -> opt.notes().accept("warning: " + w));
             OutputFolder target = OutputFolder.begin(outDir, opt.overwrite(), opt.notes());
             Map<String, Double> phases = new java.util.LinkedHashMap<>();
             phases.put("plan", (System.nanoTime() - started) / 1e9);
@@ -103,6 +104,16 @@ public final class MergeToFolder {
         var written = cfg.outDtype() != null ? cfg.outDtype() : cfg.dtype();
         if (written != null) {
             config.put("torch_dtype", written.torchName());
+        }
+        if (plan.outputLayers() >= 0) {
+            config.put("num_hidden_layers", plan.outputLayers());
+        }
+        for (TensorTask t : plan.tasks()) {
+            // a vocabulary crop changes the embedding rows; config.json must agree with the tensors
+            if (t.out().name().contains("embed_tokens") && config.has("vocab_size")
+                    && config.get("vocab_size").asLong() != t.out().shape()[0]) {
+                config.put("vocab_size", t.out().shape()[0]);
+            }
         }
         Files.writeString(dir.resolve(ModelFolder.CONFIG),
                 SafetensorsFile.jsonPretty(config) + "\n");

@@ -40,6 +40,55 @@ public interface TensorSource {
         };
     }
 
+    /**
+     * As {@link #of(ModelTensor, DType)}, read as {@code shape}: an input with more rows or columns (a larger
+     * vocabulary) is cropped to its top-left {@code shape} corner.
+     */
+    static TensorSource of(ModelTensor tensor, DType loadDtype, long[] shape) {
+        TensorSource whole = of(tensor, loadDtype);
+        long[] own = tensor.info().shape();
+        if (java.util.Arrays.equals(own, shape)) {
+            return whole;
+        }
+        long cols = shape[1];
+        long ownCols = own[1];
+        long numel = shape[0] * cols;
+        if (cols == ownCols) {
+            return new TensorSource() { // fewer rows only: the crop is a prefix
+                @Override
+                public long numel() {
+                    return numel;
+                }
+
+                @Override
+                public void read(long from, float[] dst, int n) {
+                    whole.read(from, dst, n);
+                }
+            };
+        }
+        return new TensorSource() {
+            @Override
+            public long numel() {
+                return numel;
+            }
+
+            @Override
+            public void read(long from, float[] dst, int n) {
+                float[] piece = new float[(int) Math.min(n, cols)];
+                int done = 0;
+                while (done < n) {
+                    long flat = from + done;
+                    long row = flat / cols;
+                    long col = flat % cols;
+                    int len = (int) Math.min(n - done, cols - col);
+                    whole.read(row * ownCols + col, piece, len);
+                    System.arraycopy(piece, 0, dst, done, len);
+                    done += len;
+                }
+            }
+        };
+    }
+
     /** In-memory values (tests, and merged tensors handed on without touching disk). */
     static TensorSource of(float[] values) {
         return new TensorSource() {

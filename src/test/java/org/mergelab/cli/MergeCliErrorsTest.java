@@ -232,8 +232,8 @@ class MergeCliErrorsTest {
     }
 
     @Test
-    void slicesAreNotSupportedYet() throws IOException {
-        mergeFails("merge_method: slerp\nslices:\n  - sources: []\n", "slices", "not supported yet");
+    void sliceWithoutSources() throws IOException {
+        mergeFails("merge_method: slerp\nslices:\n  - sources: []\n", "slices[0].sources", "non-empty");
     }
 
     @Test
@@ -269,7 +269,7 @@ class MergeCliErrorsTest {
     @Test
     void modelsWithDifferentShapes() throws IOException {
         modelFails("merge_method: slerp\nbase_model: BASE\nmodels: [WIDE]\nparameters: {t: 0.5}\n",
-                wide.toString(), "'model.embed_tokens.weight'");
+                wide.toString(), "q_proj.weight'", "[48, 48]");
     }
 
     @Test

@@ -335,11 +335,47 @@ class ConfigParserTest {
         bad(HEAD + "parameters:\n  1: 2\n", "parameters", "non-text key");
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"slices", "modules"})
-    void slicesAndModulesAreNotSupportedYet(String key) {
-        bad("merge_method: linear\n" + key + ":\n  - sources: []\n", "'" + key + ":'", "not supported yet",
-                "models:");
+    @Test
+    void modulesAreNotSupportedYet() {
+        bad("merge_method: linear\nmodules:\n  - sources: []\n", "'modules:'", "not supported yet", "slices:");
+    }
+
+    @Test
+    void slicesParse() {
+        MergeConfig c = ConfigParser.parse(FILE, """
+                merge_method: passthrough
+                slices:
+                  - sources: [{model: m, layer_range: [0, 24]}]
+                  - sources:
+                      - model: m
+                        layer_range: [8, 24]
+                        parameters:
+                          scale: [{filter: o_proj, value: 0.5}, {value: 1.0}]
+                    base_model: m
+                    parameters: {foo: 1}
+                    residual_weight: 0.3
+                """);
+        assertTrue(c.usesSlices());
+        assertEquals(2, c.slices().size());
+        var s1 = c.slices().get(1);
+        assertEquals("m", s1.baseModel());
+        assertEquals(8, s1.sources().get(0).start());
+        assertEquals(24, s1.sources().get(0).end());
+        assertTrue(s1.sources().get(0).parameters().containsKey("scale"));
+        assertTrue(s1.parameters().containsKey("foo"));
+        assertTrue(c.warnings().stream().anyMatch(w -> w.contains("residual_weight")), c.warnings().toString());
+    }
+
+    @Test
+    void badSlices() {
+        bad("merge_method: linear\nmodels: [a]\nslices: [{sources: [{model: a, layer_range: [0, 1]}]}]\n",
+                "either 'models:' or 'slices:'");
+        bad("merge_method: linear\nslices: [{sources: [{model: a}]}]\n", "slices[0].sources[0].layer_range");
+        bad("merge_method: linear\nslices: [{sources: [{model: a, layer_range: [4, 2]}]}]\n",
+                "slices[0].sources[0].layer_range", "[4, 2]");
+        bad("merge_method: linear\nslices: [{sources: [{model: a, layer_range: [0, 2]}], extra: 1}]\n",
+                "slices[0]", "'extra'");
+        bad("merge_method: linear\nslices: {a: 1}\n", "'slices'", "non-empty list");
     }
 
     static final String TWO = "merge_method: linear\nmodels:\n  - model: a\n  - model: b\n    parameters:\n";

@@ -30,6 +30,11 @@ public final class Nuslerp implements MergeMethod {
     }
 
     @Override
+    public VocabRule vocabRule() {
+        return VocabRule.CROP_TO_SMALLEST; // mergekit's rectify_embed_sizes
+    }
+
+    @Override
     public BaseRole baseRole() {
         return BaseRole.SPECIAL;
     }
