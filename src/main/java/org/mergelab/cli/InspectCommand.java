@@ -2,12 +2,14 @@ package org.mergelab.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.mergelab.io.ModelFolder;
 import org.mergelab.io.ModelTensor;
 import org.mergelab.io.SafetensorsFile;
+import org.mergelab.merge.ModelComparison;
 import org.mergelab.merge.NormStats;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -32,12 +34,19 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object instead of a table")
     boolean json;
 
+    @Option(names = "--against", paramLabel = "OTHER_DIR",
+            description = "compare with another model: per-layer norms, norm of the difference, cosine")
+    Path against;
+
     @Mixin
     VerboseOption verbose;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (against != null) {
+            return compare(out);
+        }
         try (ModelFolder m = ModelFolder.open(dir)) {
             ObjectNode root = JsonMapper.builder().build().createObjectNode();
             root.put("model", m.dir().toAbsolutePath().toString());
@@ -78,6 +87,55 @@ final class InspectCommand implements Callable<Integer> {
             }
         }
         return Main.OK;
+    }
+
+    private Integer compare(PrintWriter out) throws java.io.IOException {
+        try (ModelFolder a = ModelFolder.open(dir); ModelFolder b = ModelFolder.open(against)) {
+            List<ModelComparison.Row> rows = ModelComparison.compare(a, b);
+            if (json) {
+                ObjectNode root = JsonMapper.builder().build().createObjectNode();
+                root.put("a", a.dir().toAbsolutePath().toString());
+                root.put("b", b.dir().toAbsolutePath().toString());
+                ArrayNode list = root.putArray("rows");
+                for (ModelComparison.Row r : rows) {
+                    ObjectNode e = list.addObject();
+                    e.put("name", r.name());
+                    if (r.layer() >= 0) {
+                        e.put("layer", r.layer());
+                    }
+                    e.put("numel", r.numel());
+                    putNumber(e, "norm_a", r.normA());
+                    putNumber(e, "norm_b", r.normB());
+                    putNumber(e, "norm_diff", r.normDiff());
+                    putNumber(e, "cosine", r.cosine());
+                    r.onlyIn().forEach(e.putArray("unmatched")::add);
+                }
+                out.println(SafetensorsFile.jsonPretty(root));
+                return Main.OK;
+            }
+            String row = "%-32s %12s %12s %12s %10s %10s%n";
+            out.printf(Locale.ROOT, row, "layer/tensor", "norm A", "norm B", "norm A-B", "rel diff", "cosine");
+            for (ModelComparison.Row r : rows) {
+                out.printf(Locale.ROOT, row, r.name(), fmt(r.normA()), fmt(r.normB()), fmt(r.normDiff()),
+                        fmt(r.normDiff() / r.normA()), fmt(r.cosine()));
+                for (String u : r.onlyIn()) {
+                    out.println("  unmatched (missing or different shape in the other model): " + u);
+                }
+            }
+        }
+        return Main.OK;
+    }
+
+    private static void putNumber(ObjectNode e, String key, double v) {
+        if (Double.isNaN(v)) {
+            e.putNull(key);
+        } else {
+            e.put(key, v);
+        }
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.6g", v);
     }
 
     private static void printTable(PrintWriter out, ObjectNode root) {

@@ -37,6 +37,10 @@ final class MergeCommand implements Callable<Integer> {
             description = "seed for random methods, recorded in the output (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--stats", paramLabel = "FILE.csv",
+            description = "write per-tensor norm statistics (norms, cosines, norm ratios, pruning, sign agreement)")
+    Path stats;
+
     @Option(names = "--overwrite", description = "replace OUT_DIR if it exists")
     boolean overwrite;
 
@@ -57,7 +61,7 @@ final class MergeCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         var opts = new MergeToFolder.Options(n, shardBytes, seed, overwrite,
                 Integer.getInteger("mergelab.chunk", MergeEngine.DEFAULT_CHUNK),
-                TerminalProgress.create(mode, "merge"), line -> err.println("mergelab: " + line));
+                TerminalProgress.create(mode, "merge"), line -> err.println("mergelab: " + line), stats);
         MergeToFolder.Summary s = MergeToFolder.run(config, out, opts);
         spec.commandLine().getOut().println(String.format(Locale.ROOT,
                 "merged %d tensors (%s) with %s into %s in %.2f s (%.2f GB/s written, %d shard%s)",

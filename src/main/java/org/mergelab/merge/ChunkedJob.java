@@ -132,15 +132,52 @@ final class ChunkedJob implements TensorJob {
 
     /** Runs {@code kernel} over every chunk and hands each output chunk to {@code sink}. */
     void map(ChunkKernel kernel, OutputChunkSink sink) {
-        runAll(0, chunkCount(), c -> {
+        map(kernel, sink, null);
+    }
+
+    /**
+     * As {@link #map(ChunkKernel, OutputChunkSink)}, also running {@code observer} over each chunk's inputs plus its
+     * output (as the last row); returns the observer's combined state, or null without one.
+     */
+    <S> S map(ChunkKernel kernel, OutputChunkSink sink, ChunkReducer<S> observer) {
+        List<S> states = runAll(0, chunkCount(), c -> {
             long offset = (long) c * chunk;
             int n = (int) Math.min(chunk, numel - offset);
             float[][] rows = load(c);
             float[] out = rows[rows.length - 1];
-            kernel.apply(offset, inputsOf(rows), out, n);
+            float[][] in = inputsOf(rows);
+            kernel.apply(offset, in, out, n);
             sink.accept(offset, out, n);
-            return null;
+            if (observer == null) {
+                return null;
+            }
+            float[][] inAndOut = java.util.Arrays.copyOf(in, in.length + 1);
+            inAndOut[in.length] = out;
+            S s = observer.newState(offset, n);
+            observer.accumulate(s, offset, inAndOut, n);
+            return s;
         });
+        if (observer == null) {
+            return null;
+        }
+        S total = observer.newState(0, (int) Math.min(Integer.MAX_VALUE, numel));
+        states.forEach(s -> observer.combine(total, s));
+        return total;
+    }
+
+    private final java.util.concurrent.atomic.LongAdder pruned = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder prunable = new java.util.concurrent.atomic.LongAdder();
+
+    @Override
+    public void countPruned(long zeroed, long considered) {
+        pruned.add(zeroed);
+        prunable.add(considered);
+    }
+
+    /** The fraction of task-vector entries the method reported as zeroed, or NaN if it reported none. */
+    double prunedFraction() {
+        long total = prunable.sum();
+        return total == 0 ? Double.NaN : (double) pruned.sum() / total;
     }
 
     /**

@@ -53,33 +53,41 @@ public final class MergeEngine implements AutoCloseable {
     }
 
     /**
-     * Merges every tensor of {@code plan} into {@code sink}.
+     * What a run produced besides the tensors.
      *
-     * @return seconds spent warming up the kernels (inputs are already being read meanwhile)
+     * @param warmUpSeconds time spent compiling the kernels (inputs were already being read meanwhile)
+     * @param stats one row per output tensor, in output order; empty unless asked for
      */
-    public double run(MergePlan plan, TensorSink sink, Progress progress) {
+    public record Result(double warmUpSeconds, List<TensorStats> stats) {}
+
+    /** Merges every tensor of {@code plan} into {@code sink}, gathering norm statistics when asked. */
+    public Result run(MergePlan plan, TensorSink sink, Progress progress, boolean collectStats) {
+        List<TensorStats> stats = new ArrayList<>();
         try (Prefetcher prefetcher = new Prefetcher(plan, PREFETCH_WINDOW)) {
             long warming = System.nanoTime();
             warmUpFor(plan);
             double warmUp = (System.nanoTime() - warming) / 1e9;
             progress.start(plan.outputBytes(), plan.tasks().size());
             for (int i = 0; i < plan.tasks().size(); i++) {
-                runTask(plan, i, sink, progress);
+                TensorStats row = runTask(plan, i, sink, progress, collectStats);
+                if (collectStats) {
+                    stats.add(row);
+                }
                 TensorTask task = plan.tasks().get(i);
                 long read = task.isCopy() ? task.copyFrom().data().byteSize()
                         : task.inputs().stream().mapToLong(in -> in.info().byteSize()).sum();
                 prefetcher.consumed(read);
             }
-            return warmUp;
+            return new Result(warmUp, List.copyOf(stats));
         }
     }
 
-    private void runTask(MergePlan plan, int i, TensorSink sink, Progress progress) {
+    private TensorStats runTask(MergePlan plan, int i, TensorSink sink, Progress progress, boolean collectStats) {
         TensorTask task = plan.tasks().get(i);
         if (task.isCopy()) {
             sink.copy(i, task.copyFrom().data());
             progress.advance(task.out().byteSize());
-            return;
+            return StatsCollector.copied(task);
         }
         List<TensorSource> sources = new ArrayList<>();
         for (var input : task.inputs()) {
@@ -89,10 +97,17 @@ public final class MergeEngine implements AutoCloseable {
                 task.params(), chunk, pool, threads, scratch, seed);
         ChunkKernel kernel = plan.method().prepare(job);
         int width = task.out().dtype().width();
-        job.map(kernel, (offset, values, n) -> {
+        StatsCollector collector = collectStats ? new StatsCollector(sources.size(), task.baseIndex()) : null;
+        double[] sums = job.map(kernel, (offset, values, n) -> {
             sink.write(i, offset, values, n);
             progress.advance((long) n * width);
-        });
+        }, collector);
+        if (collector == null) {
+            return null;
+        }
+        List<String> names = task.inputs().stream()
+                .map(in -> in.file().path().toAbsolutePath().getParent().getFileName().toString()).toList();
+        return collector.finish(task, sums, names, job.prunedFraction());
     }
 
     @Override

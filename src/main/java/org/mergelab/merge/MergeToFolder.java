@@ -27,8 +27,9 @@ public final class MergeToFolder {
 
     private MergeToFolder() {}
 
+    /** @param stats where to write the per-tensor norm statistics CSV, or null */
     public record Options(int threads, long shardBytes, long seed, boolean overwrite, int chunk, Progress progress,
-            Consumer<String> notes) {}
+            Consumer<String> notes, Path stats) {}
 
     /**
      * @param phases seconds spent checking and planning, merging (read + compute + write to the page cache), syncing
@@ -87,11 +88,15 @@ public final class MergeToFolder {
                 MergeEngine engine = new MergeEngine(opt.threads(), opt.chunk(), opt.seed());
                 Progress progress = opt.progress()) {
             long t0 = System.nanoTime();
-            double warmUp = engine.run(plan, new SafetensorsSink(writer), progress);
+            MergeEngine.Result result = engine.run(plan, new SafetensorsSink(writer), progress, opt.stats() != null);
+            double warmUp = result.warmUpSeconds();
             long t1 = System.nanoTime();
             writer.finish();
             phases.put("warm-up (overlapping reads)", warmUp);
             phases.put("merge", (t1 - t0) / 1e9 - warmUp);
+            if (opt.stats() != null) {
+                StatsCsv.write(opt.stats(), result.stats());
+            }
             phases.put("sync", (System.nanoTime() - t1) / 1e9);
             return writer.shardCount();
         }

@@ -285,6 +285,12 @@ public final class Planner {
         return f.tensors().stream().filter(t -> layerIndex(t.name()) == layer).toList();
     }
 
+    /** The name up to and including its layer index ({@code model.layers.3}), or null for non-layer tensors. */
+    static String layerPrefix(String name) {
+        Matcher m = LAYER.matcher(name);
+        return m.find() ? name.substring(0, m.end(1)) : null;
+    }
+
     /** The same tensor name at another layer index. */
     static String renumber(String name, int layer) {
         Matcher m = LAYER.matcher(name);

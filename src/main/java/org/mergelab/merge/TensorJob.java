@@ -26,6 +26,12 @@ public interface TensorJob {
     /** The merge's seed ({@code --seed}), for {@link CounterRandom}. */
     long seed();
 
+    /**
+     * Sparsifying methods report how many task-vector entries they zeroed out of how many they considered (any
+     * thread, any number of calls); the totals become the tensor's pruned fraction in the norm statistics.
+     */
+    default void countPruned(long zeroed, long considered) {}
+
     /** Runs {@code reducer} over every chunk of the inputs; deterministic for any thread count. */
     <S> S reduce(ChunkReducer<S> reducer);
 }

@@ -590,7 +590,7 @@ class PlannerTest {
         List<String> notes = new ArrayList<>();
         Consumer<String> sink = notes::add;
         var opts = new MergeToFolder.Options(2, Long.MAX_VALUE, 1, false, MergeEngine.DEFAULT_CHUNK, Progress.NONE,
-                sink);
+                sink, null);
         MergeToFolder.run(cfg, out, opts);
         try (ModelFolder m = ModelFolder.open(out)) {
             var ids = m.tensor("pos_ids");
