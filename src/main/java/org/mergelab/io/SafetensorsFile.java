@@ -113,12 +113,36 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private record Header(long headerLength, List<TensorInfo> tensors, Map<String, String> metadata) {}
 
+    /** Reads bytes at a position until the buffer is full (a file channel, or memory in tests and fuzzing). */
+    @FunctionalInterface
+    interface ByteReader {
+        void readFully(ByteBuffer into, long position) throws IOException;
+    }
+
+    /**
+     * Validates a whole safetensors file held in memory, as {@link #open} would; for fuzzing the header parser
+     * without files. Returns the tensors in offset order.
+     */
+    static List<TensorInfo> parse(Path label, byte[] file) throws IOException {
+        return readHeader(label, (into, pos) -> {
+            int n = into.remaining();
+            if (pos + n > file.length) {
+                throw new IOException("unexpected end of file");
+            }
+            into.put(file, (int) pos, n);
+        }, file.length).tensors;
+    }
+
     private static Header readHeader(Path path, FileChannel ch, long size) throws IOException {
+        return readHeader(path, (into, pos) -> readFully(ch, into, pos), size);
+    }
+
+    private static Header readHeader(Path path, ByteReader ch, long size) throws IOException {
         if (size < 8) {
             throw bad(path, "file is " + size + " bytes; expected at least 8 (the header length)");
         }
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, lenBuf, 0);
+        ch.readFully(lenBuf, 0);
         long n = lenBuf.getLong(0);
         if (n < 0 || n > MAX_HEADER_BYTES) {
             throw bad(path, "header length " + Long.toUnsignedString(n) + " exceeds the limit of " + MAX_HEADER_BYTES
@@ -131,7 +155,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw bad(path, "header length " + n + " is too short for a JSON object");
         }
         ByteBuffer headerBuf = ByteBuffer.allocate((int) n);
-        readFully(ch, headerBuf, 8);
+        ch.readFully(headerBuf, 8);
         String json;
         try {
             json = StandardCharsets.UTF_8.newDecoder()
