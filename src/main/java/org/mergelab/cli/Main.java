@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 /** The {@code mergelab} command line. Commands return exit codes; this class alone maps failures to them. */
 @Command(name = "mergelab", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Merge Hugging Face checkpoints, evaluate them, sweep and report.",
-        subcommands = {MergeCommand.class, InspectCommand.class, SynthCommand.class,
+        subcommands = {MergeCommand.class, InspectCommand.class, SynthCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;

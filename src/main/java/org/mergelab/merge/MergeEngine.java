@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import org.mergelab.io.ModelTensor;
+
 /**
  * Runs a {@link MergePlan}: tensors one after another in storage order (so reads stream through each shard), each
  * tensor's chunks in parallel on {@code threads} workers. Memory is a few chunks per worker plus the method's
@@ -41,6 +43,9 @@ public final class MergeEngine implements AutoCloseable {
      */
     private static final long WARM_UP_ABOVE = 256L << 20;
 
+    /** Input tensors at least this large are unmapped from the process once merged. */
+    private static final long UNMAP_ABOVE = 1 << 20;
+
     /** How far the prefetcher may read ahead of the engine. */
     private static final long PREFETCH_WINDOW = 256L << 20;
 
@@ -74,8 +79,16 @@ public final class MergeEngine implements AutoCloseable {
                     stats.add(row);
                 }
                 TensorTask task = plan.tasks().get(i);
-                long read = task.isCopy() ? task.copyFrom().data().byteSize()
-                        : task.inputs().stream().mapToLong(in -> in.info().byteSize()).sum();
+                List<ModelTensor> used = task.isCopy() ? List.of(task.copyFrom()) : task.inputs();
+                long read = 0;
+                for (ModelTensor in : used) {
+                    read += in.info().byteSize();
+                    // drop the pages from this process (they stay in the page cache): RSS then stays at a few
+                    // tensors instead of growing with the model
+                    if (in.info().byteSize() >= UNMAP_ABOVE) {
+                        in.data().unload();
+                    }
+                }
                 prefetcher.consumed(read);
             }
             return new Result(warmUp, List.copyOf(stats));

@@ -1,0 +1,29 @@
+package org.mergelab.bench;
+
+import java.util.Locale;
+
+/** The benchmark's table, as Markdown (also what the CLI prints). */
+public final class BenchReport {
+    private BenchReport() {}
+
+    public static String markdown(MergeBenchmark.Report r, String command) {
+        StringBuilder b = new StringBuilder();
+        b.append("# Merge benchmark\n\n");
+        b.append(String.format(Locale.ROOT, "Command: `%s`  \nMachine: %s  \nModels: %d synthetic Llama-shaped bf16 "
+                + "checkpoints of %.2f GB each (hidden 2048, intermediate 5632, vocab 32000), page cache warm.%n%n",
+                command, r.machine(), r.models(), r.modelBytes() / 1e9));
+        b.append(String.format(Locale.ROOT, "I/O floor (read every input through a mapping once, write one "
+                + "output-sized file with positional writes + fsync): **%.2f s** for 2 inputs, **%.2f s** for 3. "
+                + "External check, `cp` of one model + `cat` of another + `sync`: %.2f s.%n%n", r.floorSeconds(),
+                r.floor3Seconds(), r.cpCatSeconds()));
+        b.append("| method | threads | median s (process start to finished folder) | input GB/s | × floor "
+                + "| peak RSS | runs (s) |\n|---|---|---|---|---|---|---|\n");
+        for (MergeBenchmark.Measurement m : r.merges()) {
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.0f MB | %s |%n", m.name(),
+                    m.threads(), m.seconds(), m.inputGbPerSecond(), m.floorRatio(), m.peakRssBytes() / 1e6,
+                    String.join(" ", m.samples().stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList())));
+        }
+        b.append("\nMedians over alternating repetitions; the machine is shared, so single runs vary.\n");
+        return b.toString();
+    }
+}
