@@ -26,7 +26,7 @@ final class BernoulliDrop implements Sparsifier {
             active[m] = density[m] < 1;
             key[m] = CounterRandom.key(job.seed(), job.tensorName(), tv.inputs[m]);
         }
-        Mask drop = (m, offset, tau, n) -> {
+        Drop drop = (m, offset, tau, n) -> {
             long km = key[m];
             double d = density[m];
             for (int j = 0; j < n; j++) {
@@ -37,23 +37,11 @@ final class BernoulliDrop implements Sparsifier {
         };
         double[] scale = new double[k];
         for (int m = 0; m < k; m++) {
-            scale[m] = rescale == Rescale.INVERSE_DENSITY ? 1 / density[m] : 1;
+            scale[m] = rescale == Rescale.INVERSE_DENSITY && active[m] ? 1 / density[m] : 1;
         }
         if (rescale == Rescale.L1) {
             scale = Sparsifier.l1Factors(job, tv, active, drop);
         }
-        double[] s = scale;
-        return (m, offset, tau, n) -> {
-            if (!active[m]) {
-                return;
-            }
-            drop.apply(m, offset, tau, n);
-            double sm = s[m];
-            if (sm != 1) {
-                for (int j = 0; j < n; j++) {
-                    tau[j] = (float) (tau[j] * sm);
-                }
-            }
-        };
+        return Sparsifier.of(drop, active, scale);
     }
 }

@@ -57,38 +57,47 @@ final class DellaMagPrune implements Sparsifier {
         long rowLength = shape.length >= 2 ? shape[shape.length - 1] : Math.max(1, job.numel());
         String tensor = job.tensorName();
         boolean inverse = rescale == Rescale.INVERSE_DENSITY;
-        Mask pruned = (m, offset, tau, n) -> prune(tau, offset, n, rowLength, density[m], eps[m], key[m], false,
-                tensor);
         double[] scale = new double[k];
         Arrays.fill(scale, 1);
         if (rescale == Rescale.L1) {
-            scale = Sparsifier.l1Factors(job, tv, active, pruned);
+            scale = Sparsifier.l1Factors(job, tv, active, (m, offset, tau, n) -> prune(tau, offset, n, rowLength,
+                    density[m], eps[m], key[m], null, tensor));
         }
         double[] s = scale;
-        return (m, offset, tau, n) -> {
-            if (!active[m]) {
-                return;
-            }
-            prune(tau, offset, n, rowLength, density[m], eps[m], key[m], inverse, tensor);
-            double sm = s[m];
-            if (sm != 1) {
-                for (int j = 0; j < n; j++) {
-                    tau[j] = (float) (tau[j] * sm);
+        return new Mask() {
+            @Override
+            public double[] apply(int m, long offset, float[] tau, int n) {
+                if (!active[m]) {
+                    return null;
                 }
+                double[] factors = inverse ? TaskVectors.doubles(m, n) : null;
+                prune(tau, offset, n, rowLength, density[m], eps[m], key[m], factors, tensor);
+                return factors;
+            }
+
+            @Override
+            public double scale(int m) {
+                return s[m];
             }
         };
     }
 
-    /** Prunes the whole rows of one chunk in place; with {@code inverse}, survivors are divided by their p. */
+    /**
+     * Prunes the whole rows of one chunk in place; with {@code inverse} non-null, {@code inverse[j]} receives
+     * {@code 1/p} of element j.
+     */
     static void prune(float[] tau, long offset, int n, long rowLength, double density, double eps, long key,
-            boolean inverse, String tensor) {
+            double[] inverse, String tensor) {
         if (density <= 0) {
             Arrays.fill(tau, 0, n, 0f);
+            if (inverse != null) {
+                Arrays.fill(inverse, 0, n, 1);
+            }
             return;
         }
         if (offset % rowLength != 0 || n % rowLength != 0) {
-            throw new org.mergelab.BadInputException("della ranks within rows, but tensor '" + tensor
-                    + "' has rows of " + rowLength + " elements, too long to rank in one piece");
+            throw new BadInputException("della ranks within rows, but tensor '" + tensor + "' has rows of "
+                    + rowLength + " elements, too long to rank in one piece");
         }
         int len = (int) rowLength;
         long[] order = TaskVectors.longs(len);
@@ -103,12 +112,11 @@ final class DellaMagPrune implements Sparsifier {
                 int i = (int) (0xFFFFFFFFL - (order[r] & 0xFFFFFFFFL));
                 double p = len == 1 ? density : (density - eps) + 2 * eps * r / (len - 1);
                 int at = start + i;
-                if (CounterRandom.uniform(key, rowOffset + i) < p) {
-                    if (inverse) {
-                        tau[at] = (float) (tau[at] / p);
-                    }
-                } else {
+                if (!(CounterRandom.uniform(key, rowOffset + i) < p)) {
                     tau[at] = 0f;
+                }
+                if (inverse != null) {
+                    inverse[at] = 1 / p;
                 }
             }
         }

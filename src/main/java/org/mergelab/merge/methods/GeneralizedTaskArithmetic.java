@@ -118,10 +118,16 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
         for (int m = 0; m < k; m++) {
             w[m] = p.number("weight", tv.inputs[m]);
         }
-        Sparsifier.Mask mask = sparsifier == null ? null : sparsifier.prepare(job, tv, Sparsifier.Rescale.of(p));
+        Sparsifier.Mask mask = sparsifier == null ? Sparsifier.Mask.NONE
+                : sparsifier.prepare(job, tv, Sparsifier.Rescale.of(p));
         double lambda = p.number("lambda");
         boolean norm = p.flag("normalize");
         int base = tv.base;
+        // contribution coefficients D_m = c_m·τ̂_m: the weight times the sparsifier's rescale factor
+        double[] c = new double[k];
+        for (int m = 0; m < k; m++) {
+            c[m] = w[m] * mask.scale(m);
+        }
         if (!consensus) {
             double s = 0;
             for (double x : w) {
@@ -130,30 +136,44 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
             if (Math.abs(s) < 1e-8) {
                 s = 1;
             }
-            double[] c = new double[k];
-            for (int m = 0; m < k; m++) {
-                c[m] = lambda * w[m] / (norm ? s : 1);
-            }
+            double outer = lambda / (norm ? s : 1);
             return (offset, in, out, n) -> {
-                float[][] tau = sparsified(tv, mask, offset, in, n);
+                float[][] tau = tv.compute(in, n);
+                double[] acc = TaskVectors.doubles(k, n);
+                java.util.Arrays.fill(acc, 0, n, 0);
+                for (int m = 0; m < k; m++) {
+                    double[] f = mask.apply(m, offset, tau[m], n);
+                    float[] t = tau[m];
+                    double cm = c[m];
+                    if (f == null) {
+                        for (int j = 0; j < n; j++) {
+                            acc[j] += cm * t[j];
+                        }
+                    } else {
+                        for (int j = 0; j < n; j++) {
+                            acc[j] += cm * f[j] * t[j];
+                        }
+                    }
+                }
                 float[] b = in[base];
                 for (int j = 0; j < n; j++) {
-                    double acc = 0;
-                    for (int m = 0; m < k; m++) {
-                        acc += c[m] * tau[m][j];
-                    }
-                    out[j] = (float) (b[j] + acc);
+                    out[j] = (float) (b[j] + outer * acc[j]);
                 }
             };
         }
         SignConsensus vote = SignConsensus.of(p.choice("consensus"));
         return (offset, in, out, n) -> {
-            float[][] tau = sparsified(tv, mask, offset, in, n);
+            float[][] tau = tv.compute(in, n);
+            double[][] factors = new double[k][];
+            for (int m = 0; m < k; m++) {
+                factors[m] = mask.apply(m, offset, tau[m], n);
+            }
             float[] b = in[base];
             double[] d = new double[k];
             for (int j = 0; j < n; j++) {
                 for (int m = 0; m < k; m++) {
-                    d[m] = w[m] * tau[m][j];
+                    double[] f = factors[m];
+                    d[m] = (f == null ? c[m] : c[m] * f[j]) * tau[m][j];
                 }
                 double sign = vote.elect(d, k);
                 double mixed = 0;
@@ -170,16 +190,5 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
                 out[j] = (float) (b[j] + lambda * mixed);
             }
         };
-    }
-
-    /** The chunk's task vectors after sparsification (this thread's scratch). */
-    private static float[][] sparsified(TaskVectors tv, Sparsifier.Mask mask, long offset, float[][] in, int n) {
-        float[][] tau = tv.compute(in, n);
-        if (mask != null) {
-            for (int m = 0; m < tv.count(); m++) {
-                mask.apply(m, offset, tau[m], n);
-            }
-        }
-        return tau;
     }
 }

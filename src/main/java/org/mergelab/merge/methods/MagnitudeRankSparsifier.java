@@ -25,7 +25,7 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             streamOf[m] = density[m] < 1 ? streams++ : -1;
         }
         if (streams == 0) {
-            return (m, offset, tau, n) -> {};
+            return Mask.NONE;
         }
         int[] modelOf = new int[streams];
         for (int m = 0; m < k; m++) {
@@ -60,19 +60,22 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
         }
         TopKSelection.Histogram hist = TopKSelection.histogram(job, keys);
         TopKSelection.Cut[][] cuts = hist.select(ks);
-        double[] scale = new double[streams];
+        double[] scale = new double[k];
+        boolean[] active = new boolean[k];
         for (int s = 0; s < streams; s++) {
-            scale[s] = switch (rescale) {
+            int m = modelOf[s];
+            active[m] = true;
+            scale[m] = switch (rescale) {
                 case NONE -> 1;
-                case INVERSE_DENSITY -> 1 / density[modelOf[s]];
+                case INVERSE_DENSITY -> 1 / density[m];
                 case L1 -> Rescale.l1(hist.sum(s), cuts[s][1].sum - cuts[s][0].sum);
             };
         }
-        return (m, offset, tau, n) -> {
+        for (int m = 0; m < k; m++) {
+            scale[m] = active[m] ? scale[m] : 1;
+        }
+        return Sparsifier.of((m, offset, tau, n) -> {
             int s = streamOf[m];
-            if (s < 0) {
-                return;
-            }
             int[] key = TopKSelection.keyScratch(1, n)[0];
             for (int j = 0; j < n; j++) {
                 key[j] = TaskVectors.magnitudeKey(tau[j]);
@@ -80,18 +83,16 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             boolean[] keep = TopKSelection.flagScratch(0, n);
             TopKSelection.Cut from = cuts[s][0];
             TopKSelection.Cut to = cuts[s][1];
-            if (from.none()) {
-                to.mark(offset, key, n, keep);
-            } else {
+            to.mark(offset, key, n, keep);
+            if (!from.none()) {
                 // rank in [from, to): in the top `to` but not in the top `from`
                 boolean[] top = TopKSelection.flagScratch(1, n);
                 from.mark(offset, key, n, top);
-                to.mark(offset, key, n, keep);
                 for (int j = 0; j < n; j++) {
                     keep[j] &= !top[j];
                 }
             }
-            Sparsifier.keepScaled(tau, keep, n, scale[s]);
-        };
+            Sparsifier.keep(tau, keep, n);
+        }, active, scale);
     }
 }

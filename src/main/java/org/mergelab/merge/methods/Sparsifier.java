@@ -29,12 +29,40 @@ interface Sparsifier {
     /** Runs the reductions the sparsifier needs for one tensor (all task vectors in the same passes). */
     Mask prepare(TensorJob job, TaskVectors tv, Rescale rescale);
 
-    /** Sparsifies task-vector chunks in place. Thread-safe. */
+    /**
+     * Sparsifies task-vector chunks in place and says how to rescale the survivors; the mixing applies the factors in
+     * float64, so a rescaled value is never rounded to float32 on the way. Thread-safe.
+     */
     interface Mask {
         /**
          * Zeroes the dropped elements of task vector {@code m}'s chunk {@code tau[0..n)} (element 0 is flat index
-         * {@code offset}) and rescales the kept ones.
+         * {@code offset}); kept elements keep their values.
+         *
+         * @return per-element rescale factors of the chunk (this thread's scratch for model {@code m}, valid until
+         *     the next call for {@code m}), or null when every element is rescaled by {@link #scale(int) scale(m)}
          */
+        double[] apply(int m, long offset, float[] tau, int n);
+
+        /** The rescale factor of task vector {@code m} (1 without rescale). */
+        double scale(int m);
+
+        /** No sparsification. */
+        Mask NONE = new Mask() {
+            @Override
+            public double[] apply(int m, long offset, float[] tau, int n) {
+                return null;
+            }
+
+            @Override
+            public double scale(int m) {
+                return 1;
+            }
+        };
+    }
+
+    /** Zeroes the dropped elements of a task-vector chunk in place (no rescale). */
+    @FunctionalInterface
+    interface Drop {
         void apply(int m, long offset, float[] tau, int n);
     }
 
@@ -80,26 +108,38 @@ interface Sparsifier {
         }
     }
 
-    /** Multiplies {@code tau[j]} by {@code scale} where {@code keep[j]}, zeroes it elsewhere. */
-    static void keepScaled(float[] tau, boolean[] keep, int n, double scale) {
-        if (scale == 1) {
-            for (int j = 0; j < n; j++) {
-                if (!keep[j]) {
-                    tau[j] = 0f;
-                }
-            }
-            return;
-        }
+    /** Zeroes {@code tau[j]} where not {@code keep[j]}. */
+    static void keep(float[] tau, boolean[] keep, int n) {
         for (int j = 0; j < n; j++) {
-            tau[j] = keep[j] ? (float) (tau[j] * scale) : 0f;
+            if (!keep[j]) {
+                tau[j] = 0f;
+            }
         }
+    }
+
+    /** A mask with one rescale factor per task vector. */
+    static Mask of(Drop drop, boolean[] active, double[] scale) {
+        return new Mask() {
+            @Override
+            public double[] apply(int m, long offset, float[] tau, int n) {
+                if (active[m]) {
+                    drop.apply(m, offset, tau, n);
+                }
+                return null;
+            }
+
+            @Override
+            public double scale(int m) {
+                return scale[m];
+            }
+        };
     }
 
     /**
      * The L1 rescale factors of every task vector whose mask is a pure function of the chunk (random and DELLA
-     * masks): one pass summing {@code |τ|} and {@code |masked τ|}. {@code masked} applies the mask without rescale.
+     * masks): one pass summing {@code |τ|} and {@code |masked τ|}.
      */
-    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked) {
+    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Drop masked) {
         int k = tv.count();
         double[] sums = job.reduce(new ChunkReducer<double[]>() {
             @Override

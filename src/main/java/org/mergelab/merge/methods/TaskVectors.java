@@ -58,6 +58,7 @@ final class TaskVectors {
 
     private static final ThreadLocal<float[][]> FLOATS = new ThreadLocal<>();
     private static final ThreadLocal<long[]> LONGS = new ThreadLocal<>();
+    private static final ThreadLocal<double[][]> DOUBLES = new ThreadLocal<>();
 
     /** {@code count} float arrays of at least {@code length} elements, owned by the calling thread. */
     static float[][] floats(int count, int length) {
@@ -77,5 +78,22 @@ final class TaskVectors {
             LONGS.set(l);
         }
         return l;
+    }
+
+    /** Double array {@code slot} of at least {@code length} elements, owned by the calling thread. */
+    static double[] doubles(int slot, int length) {
+        double[][] d = DOUBLES.get();
+        if (d == null || d.length <= slot) {
+            double[][] grown = new double[slot + 1][];
+            if (d != null) {
+                System.arraycopy(d, 0, grown, 0, d.length);
+            }
+            d = grown;
+            DOUBLES.set(d);
+        }
+        if (d[slot] == null || d[slot].length < length) {
+            d[slot] = new double[Math.max(length, 1)];
+        }
+        return d[slot];
     }
 }
