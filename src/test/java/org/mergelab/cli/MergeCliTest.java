@@ -52,11 +52,138 @@ class MergeCliTest {
     }
 
     /** A method case: its YAML body (models and parameters) and the float64 reference per tensor. */
-    record Case(String name, String yaml, BiFunction<String, double[][], double[]> reference) {
+    record Case(String name, String yaml, Reference reference) {
+        Case(String name, String yaml, BiFunction<String, double[][], double[]> reference) {
+            this(name, yaml, (n, shape, x) -> reference.apply(n, x));
+        }
+
         @Override
         public String toString() {
             return name;
         }
+    }
+
+    /** The float64 result for one tensor, from its name, shape and the inputs (in input order). */
+    interface Reference {
+        double[] apply(String tensor, long[] shape, double[][] x);
+    }
+
+    /**
+     * A task-vector case over A, B and BASE (input 2): per-model weight, density and gamma/epsilon of A and B, merged
+     * with the CLI's default seed 42.
+     */
+    static Reference gta(Float64Reference.Gta g, double wa, double wb, double da, double db, double ea, double eb) {
+        return (n, shape, x) -> Float64Reference.gta(g, x, 2, new double[] {wa, wb, 0},
+                new double[] {da, db, 1}, new double[] {ea, eb, 0}, 42, n, shape);
+    }
+
+    /** The task-vector methods: A and B with weights 0.613 and 0.4271 (no exact ties in the weighted vote). */
+    static void taskVectorCases(List<Case> c, String bm) {
+        c.add(new Case("task_arithmetic-negation", bm + """
+                merge_method: task_arithmetic
+                models:
+                  - model: A
+                    parameters: {weight: 0.613}
+                  - model: B
+                    parameters: {weight: -0.4271}
+                """, gta(new Float64Reference.Gta("none", null, false, 1, "none"), 0.613, -0.4271, 1, 1, 0, 0)));
+        c.add(new Case("ties", bm + """
+                merge_method: ties
+                models:
+                  - model: A
+                    parameters: {weight: 0.613, density: 0.5}
+                  - model: B
+                    parameters: {weight: 0.4271, density: 0.7}
+                parameters: {lambda: 0.9}
+                """, gta(new Float64Reference.Gta("magnitude", "sum", true, 0.9, "none"), 0.613, 0.4271, 0.5, 0.7, 0,
+                0)));
+        c.add(new Case("ties-count-rescaled", bm + """
+                merge_method: ties
+                models:
+                  - model: A
+                    parameters: {weight: 0.613, density: 0.3}
+                  - model: B
+                    parameters: {weight: 0.4271, density: 0.6}
+                parameters: {consensus: count, rescale: true, normalize: false, int8_mask: true}
+                """, gta(new Float64Reference.Gta("magnitude", "count", false, 1, "l1"), 0.613, 0.4271, 0.3, 0.6, 0,
+                0)));
+        c.add(new Case("dare_linear", bm + """
+                merge_method: dare_linear
+                models:
+                  - model: A
+                    parameters: {weight: 0.613, density: 0.6}
+                  - model: B
+                    parameters: {weight: 0.4271, density: 0.8}
+                """, gta(new Float64Reference.Gta("random", null, false, 1, "l1"), 0.613, 0.4271, 0.6, 0.8, 0, 0)));
+        c.add(new Case("dare_ties-inverse-density", bm + """
+                merge_method: dare_ties
+                models:
+                  - model: A
+                    parameters: {weight: 0.613, density: 0.5}
+                  - model: B
+                    parameters: {weight: 0.4271, density: 0.9}
+                parameters: {rescale_mode: inverse_density, normalize: true}
+                """, gta(new Float64Reference.Gta("random", "sum", true, 1, "inverse_density"), 0.613, 0.4271, 0.5,
+                0.9, 0, 0)));
+        c.add(new Case("breadcrumbs", bm + """
+                merge_method: breadcrumbs
+                models:
+                  - model: A
+                    parameters: {weight: 0.613, density: 0.8, gamma: 0.05}
+                  - model: B
+                    parameters: {weight: 0.4271, density: 0.6, gamma: 0}
+                """, gta(new Float64Reference.Gta("magnitude_outliers", null, false, 1, "none"), 0.613, 0.4271, 0.8,
+                0.6, 0.05, 0)));
+        c.add(new Case("breadcrumbs_ties", bm + """
+                merge_method: breadcrumbs_ties
+                models:
+                  - model: A
+                    parameters: {weight: 0.613, density: 0.8}
+                  - model: B
+                    parameters: {weight: 0.4271, density: 0.7}
+                parameters: {rescale: true}
+                """, gta(new Float64Reference.Gta("magnitude_outliers", "sum", false, 1, "l1"), 0.613, 0.4271, 0.8,
+                0.7, 0.01, 0.01)));
+        c.add(new Case("della", bm + """
+                merge_method: della
+                models:
+                  - model: A
+                    parameters: {weight: 0.613, density: 0.5, epsilon: 0.1}
+                  - model: B
+                    parameters: {weight: 0.4271, density: 0.6}
+                parameters: {lambda: 1.1}
+                """, gta(new Float64Reference.Gta("della", "sum", true, 1.1, "l1"), 0.613, 0.4271, 0.5, 0.6, 0.1,
+                0.15)));
+        c.add(new Case("della_linear-inverse-density", bm + """
+                merge_method: della_linear
+                models:
+                  - model: A
+                    parameters: {weight: 0.613, density: 0.5, epsilon: 0.2}
+                  - model: B
+                    parameters: {weight: 0.4271, density: 0.4, epsilon: 0.05}
+                parameters: {rescale_mode: inverse_density}
+                """, gta(new Float64Reference.Gta("della", null, false, 1, "inverse_density"), 0.613, 0.4271, 0.5, 0.4,
+                0.2, 0.05)));
+        c.add(new Case("model_stock", bm + """
+                merge_method: model_stock
+                models:
+                  - model: A
+                  - model: B
+                """, (n, shape, x) -> Float64Reference.modelStock(x, 2, false, shape)));
+        c.add(new Case("model_stock-filter-wise", bm + """
+                merge_method: model_stock
+                models:
+                  - model: A
+                  - model: B
+                parameters: {filter_wise: true}
+                """, (n, shape, x) -> Float64Reference.modelStock(x, 2, true, shape)));
+        c.add(new Case("sce", bm + """
+                merge_method: sce
+                models:
+                  - model: A
+                  - model: B
+                parameters: {select_topk: 0.6}
+                """, (n, shape, x) -> Float64Reference.sce(x, 2, 0.6)));
     }
 
     static Stream<Arguments> cases() {
@@ -146,6 +273,7 @@ class MergeCliTest {
                           value: 0.5
                         - value: 1.0
                 """, (n, x) -> Float64Reference.passthrough(n.contains("o_proj") ? 0.5 : 1.0).apply(x)));
+        taskVectorCases(c, bm);
         return c.stream().map(Arguments::of);
     }
 
@@ -182,7 +310,7 @@ class MergeCliTest {
                     for (int i = 0; i < x.length; i++) {
                         x[i] = values(in.get(i).tensor(t.name()));
                     }
-                    double[] ref = c.reference().apply(t.name(), x);
+                    double[] ref = c.reference().apply(t.name(), t.info().shape(), x);
                     double[] got = values(t);
                     for (int i = 0; i < ref.length; i++) {
                         float rounded = FloatCodec.roundTo(DType.BF16, (float) ref[i]);

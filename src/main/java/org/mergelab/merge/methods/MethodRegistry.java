@@ -21,6 +21,16 @@ public final class MethodRegistry {
         register(new Karcher());
         register(new Nearswap());
         register(new Passthrough());
+        register(new TaskArithmetic());
+        register(new Ties());
+        register(new DareLinear());
+        register(new DareTies());
+        register(new Breadcrumbs());
+        register(new BreadcrumbsTies());
+        register(new Della());
+        register(new DellaLinear());
+        register(new ModelStock());
+        register(new Sce());
     }
 
     private MethodRegistry() {}

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.mergelab.merge.methods.MethodTestSupport.*;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -46,13 +47,42 @@ class ChunkingConsistencyTest {
             case "karcher" -> new Case(params(globals(m), empty(3)), -1, models);
             case "passthrough" -> new Case(params(globals(m), List.of(Map.of("scale", 0.5))), -1,
                     List.of(models.get(0)));
+            case "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties", "della",
+                    "della_linear" -> {
+                List<float[]> in = new ArrayList<>(models);
+                in.add(base);
+                List<Map<String, Object>> pm = new ArrayList<>();
+                double[] w = {0.4, 0.35, 0.25};
+                for (int i = 0; i < 3; i++) {
+                    Map<String, Object> mp = new HashMap<>(map("weight", w[i]));
+                    if (!m.name().equals("task_arithmetic")) {
+                        mp.put("density", 0.3 + 0.2 * i);
+                    }
+                    if (m.name().startsWith("breadcrumbs")) {
+                        mp.put("gamma", 0.02);
+                    }
+                    if (m.name().startsWith("della")) {
+                        mp.put("epsilon", 0.1);
+                    }
+                    pm.add(mp);
+                }
+                pm.add(Map.of());
+                yield new Case(params(globals(m), pm), 3, in);
+            }
+            case "model_stock", "sce" -> {
+                List<float[]> in = new ArrayList<>(models);
+                in.add(1, base);
+                yield new Case(params(m.name().equals("sce") ? globals(m, "select_topk", 0.4)
+                        : globals(m, "filter_wise", true), empty(4)), 1, in);
+            }
             default -> throw new AssertionError("no test case for method " + m.name());
         };
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"linear", "slerp", "nlerp", "delerp", "nuslerp", "multislerp", "karcher", "nearswap",
-            "passthrough"})
+            "passthrough", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties",
+            "della", "della_linear", "model_stock", "sce"})
     void sameBitsForAnyThreadCountAndRun(String name) {
         MergeMethod m = MethodRegistry.find(name).orElseThrow();
         Case c = caseFor(m, 3000, new Random(name.hashCode()));

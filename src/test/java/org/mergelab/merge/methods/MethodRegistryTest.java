@@ -17,7 +17,8 @@ class MethodRegistryTest {
     @Test
     void listsEveryMethodOnce() {
         assertEquals(List.of("linear", "slerp", "nlerp", "delerp", "nuslerp", "multislerp", "karcher", "nearswap",
-                "passthrough"), MethodRegistry.names());
+                "passthrough", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties",
+                "della", "della_linear", "model_stock", "sce"), MethodRegistry.names());
     }
 
     @Test
@@ -28,7 +29,7 @@ class MethodRegistryTest {
         }
         assertFalse(MethodRegistry.find("nuzzle").isPresent());
         assertFalse(MethodRegistry.find("SLERP").isPresent());
-        assertFalse(MethodRegistry.find("ties").isPresent(), "not implemented in this registry");
+        assertFalse(MethodRegistry.find("dare-ties").isPresent());
     }
 
     @Test
@@ -46,6 +47,7 @@ class MethodRegistryTest {
                         case BOOLEAN -> assertTrue(def instanceof Boolean, name + "." + p.name());
                         case INTEGER -> assertTrue(def instanceof Integer, name + "." + p.name());
                         case NUMBER -> assertTrue(def instanceof Number, name + "." + p.name());
+                        case CHOICE -> assertTrue(p.choices().contains(def), name + "." + p.name());
                     }
                 }
             }
