@@ -161,6 +161,29 @@ class SlicesCliTest {
     }
 
     @Test
+    void taskVectorMethodsCropLargerVocabulariesToTheBase() throws IOException {
+        Path cfg = config("ties-vocab", """
+                merge_method: ties
+                base_model: M
+                models:
+                  - {model: N, parameters: {weight: 0.5, density: 0.5}}
+                  - {model: BIG, parameters: {weight: 0.5, density: 0.5}}
+                """);
+        Path out = dir.resolve("ties-vocab-out");
+        CliRun run = CliRun.of("merge", cfg, out);
+        assertEquals(0, run.code(), run.err());
+        try (ModelFolder merged = ModelFolder.open(out)) {
+            assertArrayEquals(new long[] {96, 32}, merged.tensor("model.embed_tokens.weight").info().shape());
+        }
+        assertBad("ties-smaller", """
+                merge_method: ties
+                base_model: BIG
+                models:
+                  - {model: M, parameters: {weight: 1}}
+                """, "embed_tokens", "smaller one cannot be merged");
+    }
+
+    @Test
     void badSlicesFailBeforeWriting() throws IOException {
         assertBad("range", """
                 merge_method: passthrough

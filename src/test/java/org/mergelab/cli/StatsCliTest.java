@@ -121,6 +121,31 @@ class StatsCliTest {
     }
 
     @Test
+    void sparsifyingMethodsReportThePrunedFraction() throws IOException {
+        for (String density : new String[] {"1.0", "0.3"}) {
+            Path cfg = dir.resolve("ties-" + density + ".yml");
+            Files.writeString(cfg, "merge_method: ties\nbase_model: " + base + "\nmodels:\n  - model: " + a
+                    + "\n    parameters: {weight: 0.5, density: " + density + "}\n  - model: " + b
+                    + "\n    parameters: {weight: 0.5, density: " + density + "}\n");
+            Path csv = dir.resolve("ties-" + density + ".csv");
+            assertEquals(0, CliRun.of("merge", cfg, dir.resolve("ties-out-" + density), "--stats", csv).code());
+            for (String line : Files.readAllLines(csv).subList(1, 22)) {
+                String[] f = line.split(",", -1);
+                double pruned = Double.parseDouble(f[10]);
+                long numel = Long.parseLong(f[2]);
+                if (density.equals("1.0")) {
+                    assertEquals(0.0, pruned, line);
+                } else {
+                    // 70% of the entries go (k = floor(0.3·n) kept), less task-vector entries that were zero already
+                    // (frequent in small bf16 norm weights, whose fine-tune often rounds back to the base value)
+                    assertTrue(pruned <= 0.7 + 1.0 / numel, line);
+                    assertTrue(numel < 512 || pruned > 0.6, line);
+                }
+            }
+        }
+    }
+
+    @Test
     void inspectAgainstSumsPerLayer() throws IOException {
         CliRun run = CliRun.of("inspect", base, "--against", a, "--json");
         assertEquals(0, run.code(), run.err());

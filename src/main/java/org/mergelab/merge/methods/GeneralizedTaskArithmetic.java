@@ -81,6 +81,11 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
     }
 
     @Override
+    public final VocabRule vocabRule() {
+        return VocabRule.CROP_TO_BASE; // mergekit's task-vector rule: larger vocabularies are cut to the base's
+    }
+
+    @Override
     public final void checkModels(ModelSet models) {
         checkTaskVectorModels(name, models, 1);
     }
@@ -142,7 +147,7 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
                 double[] acc = TaskVectors.doubles(k, n);
                 java.util.Arrays.fill(acc, 0, n, 0);
                 for (int m = 0; m < k; m++) {
-                    double[] f = mask.apply(m, offset, tau[m], n);
+                    double[] f = sparsify(job, mask, m, offset, tau[m], n);
                     float[] t = tau[m];
                     double cm = c[m];
                     if (f == null) {
@@ -166,7 +171,7 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
             float[][] tau = tv.compute(in, n);
             double[][] factors = new double[k][];
             for (int m = 0; m < k; m++) {
-                factors[m] = mask.apply(m, offset, tau[m], n);
+                factors[m] = sparsify(job, mask, m, offset, tau[m], n);
             }
             float[] b = in[base];
             double[] d = new double[k];
@@ -190,5 +195,24 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
                 out[j] = (float) (b[j] + lambda * mixed);
             }
         };
+    }
+
+    /** Applies the mask to one task-vector chunk and reports how many entries it zeroed (norm statistics). */
+    private double[] sparsify(TensorJob job, Sparsifier.Mask mask, int m, long offset, float[] tau, int n) {
+        if (sparsifier == null) {
+            return null;
+        }
+        int before = nonzero(tau, n);
+        double[] f = mask.apply(m, offset, tau, n);
+        job.countPruned(before - nonzero(tau, n), n);
+        return f;
+    }
+
+    private static int nonzero(float[] x, int n) {
+        int c = 0;
+        for (int j = 0; j < n; j++) {
+            c += x[j] != 0 ? 1 : 0;
+        }
+        return c;
     }
 }

@@ -28,6 +28,11 @@ public final class ModelStock implements MergeMethod {
     }
 
     @Override
+    public VocabRule vocabRule() {
+        return VocabRule.CROP_TO_SMALLEST; // mergekit's rectify_embed_sizes
+    }
+
+    @Override
     public BaseRole baseRole() {
         return BaseRole.SPECIAL;
     }
