@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 
 import org.mergelab.BadInputException;
+import org.mergelab.io.ModelFolder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -105,6 +106,13 @@ public record LlamaConfig(String architecture, int vocabSize, int hiddenSize, in
                 heads, kvHeads, headDim, positiveDouble(c, "rms_norm_eps", where, 1e-6), rope(c, where),
                 bool(c, "tie_word_embeddings", false, where), qwen2 || attentionBias, attentionBias, mlpBias, window,
                 positiveInt(c, "max_position_embeddings", where, 2048));
+    }
+
+    /** The config.json of a model folder, with the biases its checkpoint carries. */
+    public static LlamaConfig of(ModelFolder folder) {
+        Set<String> names = new java.util.HashSet<>();
+        folder.tensors().forEach(t -> names.add(t.name()));
+        return parse(folder.config(), folder.dir().resolve(ModelFolder.CONFIG)).withBiasesFrom(names);
     }
 
     /** The same config with q/k/v biases switched on when the checkpoint has them though config.json is silent. */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.mergelab.BadInputException;
+import org.mergelab.io.ModelFolder;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
@@ -109,6 +110,20 @@ public final class LlamaModel implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A model folder's weights under its own config.json (biases the checkpoint carries switched on). */
+    public static LlamaModel open(OrtRuntime runtime, ModelFolder folder, LlamaGraph.Variant variant)
+            throws OrtException {
+        return open(runtime, LlamaConfig.of(folder), Weights.of(folder), variant);
+    }
+
+    /** What a results file records about the model. */
+    public record Info(String architecture, String identity, long parameters, LlamaGraph.Variant variant,
+            double sessionSeconds) {}
+
+    public Info info() {
+        return new Info(config.architecture(), identity, parameters, variant, sessionSeconds);
     }
 
     private static void check(LlamaConfig config, Weights weights, Map<String, long[]> needed) {
