@@ -76,7 +76,8 @@ public record EvalReport(String model, LlamaModel.Info info, List<String> stored
         rows.add(new String[] {"task", "metric", "value", "stderr", "n"});
         for (TaskResult r : results) {
             for (Metric x : r.metrics()) {
-                rows.add(new String[] {r.task().name(), x.name() + (x.higherIsBetter() ? " ↑" : " ↓"), format(x.value()),
+                String arrow = x.higherIsBetter() ? " ↑" : " ↓";
+                rows.add(new String[] {r.task().name(), x.name() + arrow, format(x.value()),
                     x.stderr() == null ? "-" : "±" + format(x.stderr()), String.valueOf(x.n())});
             }
         }

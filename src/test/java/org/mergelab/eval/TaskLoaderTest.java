@@ -71,7 +71,8 @@ class TaskLoaderTest {
     void multipleChoiceLiteralChoicesAndTextAnswers() throws Exception {
         data("mc.jsonl", "{\"prompt\": \"Is water wet?\", \"answer\": \"yes\"}", "{\"prompt\": \"Is fire cold?\","
                 + " \"answer\": 1}");
-        Path s = spec("mc.json", "{\"type\": \"multiple_choice\", \"data\": \"mc.jsonl\", \"choices\": [\"yes\", \"no\"],"
+        Path s = spec("mc.json", "{\"type\": \"multiple_choice\", \"data\": \"mc.jsonl\","
+                + " \"choices\": [\"yes\", \"no\"],"
                 + " \"target_delimiter\": \"  \"}");
         Task t = TaskLoader.load(List.of(s), 0).get(0);
         assertEquals(List.of(new TaskItem.Choice(1, "Is water wet?", List.of("yes", "no"), 0),
