@@ -70,25 +70,36 @@ public record EvalReport(String model, LlamaModel.Info info, List<String> stored
         return root;
     }
 
-    /** A fixed-width table: task, metric, value, stderr, n. */
+    /** A table: task, metric (↑ higher is better, ↓ lower), value, stderr, n; columns as wide as their cells. */
     public String table() {
-        int w = "task".length();
-        for (TaskResult r : results) {
-            w = Math.max(w, r.task().name().length());
-        }
-        String row = "%-" + w + "s  %-16s %12s %10s %6s%n";
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, row, "task", "metric", "value", "stderr", "n"));
+        List<String[]> rows = new java.util.ArrayList<>();
+        rows.add(new String[] {"task", "metric", "value", "stderr", "n"});
         for (TaskResult r : results) {
             for (Metric x : r.metrics()) {
-                b.append(String.format(Locale.ROOT, row, r.task().name(), x.name() + (x.higherIsBetter() ? " ↑" : " ↓"),
-                        format(x.value()), x.stderr() == null ? "-" : "±" + format(x.stderr()), x.n()));
+                String arrow = x.higherIsBetter() ? " ↑" : " ↓";
+                rows.add(new String[] {r.task().name(), x.name() + arrow, format(x.value()),
+                    x.stderr() == null ? "-" : "±" + format(x.stderr()), String.valueOf(x.n())});
             }
+        }
+        int[] w = new int[5];
+        for (String[] row : rows) {
+            for (int i = 0; i < 5; i++) {
+                w[i] = Math.max(w[i], row[i].length());
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        for (String[] row : rows) {
+            b.append(String.format(Locale.ROOT, "%-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %"
+                    + w[4] + "s%n", (Object[]) row));
         }
         return b.toString();
     }
 
     private static String format(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : String.valueOf(v);
+        if (!Double.isFinite(v)) {
+            return String.valueOf(v);
+        }
+        return String.format(Locale.ROOT, Math.abs(v) >= 1e6 ? "%.4e" : "%.4f", v);
     }
 
     /** JSON has no NaN or Infinity: such values (a broken merge) are written as strings, visibly. */

@@ -140,7 +140,7 @@ public final class Generator {
         long[] pos = new long[rows * width];
         long[] lastPos = leftPad(prompts, width, ids, mask, pos);
         for (int t = 0; t < maxTokens; t++) {
-            LlamaModel.Step step = model.run(ids, pos, mask, rows, null);
+            LlamaModel.Step step = model.logitsOnly(ids, pos, mask, rows);
             long[] next = lastArgmax(step);
             if (state.accept(next, maxTokens, eos, done)) {
                 break;

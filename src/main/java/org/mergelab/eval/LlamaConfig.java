@@ -170,8 +170,9 @@ public record LlamaConfig(String architecture, int vocabSize, int hiddenSize, in
                 return n;
             }
         }
-        String what = names.isEmpty() ? "no \"architectures\" entry" : "architecture " + String.join(", ", names);
-        throw bad(where, what + " is not supported for evaluation; supported: " + String.join(", ", SUPPORTED));
+        String what = names.isEmpty() ? "no \"architectures\" entry to say which model this is"
+                : "architecture " + String.join(", ", names) + " is not supported for evaluation";
+        throw bad(where, what + "; supported: " + String.join(", ", SUPPORTED));
     }
 
     private static Rope rope(JsonNode c, Path where) {

@@ -10,7 +10,8 @@ import org.mergelab.eval.OnnxGraph.Type;
  *
  * <pre>
  * inputs   input_ids [batch, seq] int64, attention_mask [batch, total] int64 (1 = real token, 0 = padding),
- *          position_ids [batch, seq] int64; with a cache also past_key_values.{i}.key/.value [batch, kv_heads, past, head_dim]
+ *          position_ids [batch, seq] int64;
+ *          with a cache also past_key_values.{i}.key/.value [batch, kv_heads, past, head_dim]
  * outputs  logits [batch, seq, vocab]; with a cache also present.{i}.key/.value [batch, kv_heads, total, head_dim]
  * </pre>
  *
@@ -119,7 +120,7 @@ public final class LlamaGraph {
             String q = linear(p + "self_attn.q_proj", n, c.qkvBias());
             String k = linear(p + "self_attn.k_proj", n, c.qkvBias());
             String v = linear(p + "self_attn.v_proj", n, c.qkvBias());
-            String attn = attention(l, q, k, v, bthd, btkv, cos, sin, allowed, lowest, scale, flatH);
+            String attn = attention(l, q, k, v, bthd, btkv, cos, sin, allowed, lowest, scale);
             x = g.node("Add", p + "attn_residual", List.of(x, linear(p + "self_attn.o_proj", attn, c.oBias())));
             n = rmsNorm(p + "post_attention_layernorm", x, two, eps, axisLast);
             String gate = linear(p + "mlp.gate_proj", n, c.mlpBias());
@@ -158,7 +159,7 @@ public final class LlamaGraph {
      * ([b, nkv, rep·t, hd]), which is exactly HF's repeat_kv pairing (query head j uses KV head j / rep).
      */
     private String attention(int l, String q, String k, String v, String bthd, String btkv, String cos, String sin,
-            String allowed, String lowest, String scale, String flatH) {
+            String allowed, String lowest, String scale) {
         String p = "model.layers." + l + ".self_attn.";
         int nh = c.numHeads();
         int nkv = c.numKvHeads();

@@ -14,6 +14,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.mergelab.BadInputException;
 import org.mergelab.io.ModelFolder;
@@ -141,8 +142,8 @@ public final class LlamaModel implements AutoCloseable {
         }
         if (!missing.isEmpty()) {
             throw new BadInputException(weights.source() + ": missing tensor '" + missing.get(0) + "'"
-                    + (missing.size() > 1 ? " and " + (missing.size() - 1) + " more" : "") + " required by config.json ("
-                    + config.architecture() + ", " + config.numLayers() + " layers)");
+                    + (missing.size() > 1 ? " and " + (missing.size() - 1) + " more" : "")
+                    + " required by config.json (" + config.architecture() + ", " + config.numLayers() + " layers)");
         }
     }
 
@@ -179,12 +180,10 @@ public final class LlamaModel implements AutoCloseable {
     /** Keys and values of every layer after a forward pass; feed it to the next one, close it when done. */
     public static final class KvCache implements AutoCloseable {
         private final OrtSession.Result result;
-        private final int layers;
         private final int length;
 
-        private KvCache(OrtSession.Result result, int layers, int length) {
+        private KvCache(OrtSession.Result result, int length) {
             this.result = result;
-            this.layers = layers;
             this.length = length;
         }
 
@@ -217,9 +216,20 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * One forward pass. {@code ids} and {@code positions} are [batch, seq] row-major; {@code mask} is
-     * [batch, past + seq] (1 for real tokens); {@code past} is null for none.
+     * [batch, past + seq] (1 for real tokens); {@code past} is null for none. With the DECODER variant the returned
+     * step holds the new cache (close it); {@link #logitsOnly} skips it.
      */
     public Step run(long[] ids, long[] positions, long[] mask, int batch, KvCache past) throws OrtException {
+        return run(ids, positions, mask, batch, past, true);
+    }
+
+    /** A forward pass that returns only logits, whatever the variant (no cache is kept). */
+    public Step logitsOnly(long[] ids, long[] positions, long[] mask, int batch) throws OrtException {
+        return run(ids, positions, mask, batch, null, false);
+    }
+
+    private Step run(long[] ids, long[] positions, long[] mask, int batch, KvCache past, boolean keepCache)
+            throws OrtException {
         int seq = ids.length / batch;
         int total = mask.length / batch;
         int pastLen = past == null ? 0 : past.length();
@@ -230,6 +240,13 @@ public final class LlamaModel implements AutoCloseable {
         }
         if (past != null && variant != LlamaGraph.Variant.DECODER) {
             throw new IllegalStateException("a KV cache needs the DECODER variant");
+        }
+        for (long id : ids) {
+            if (id < 0 || id >= config.vocabSize()) {
+                // e.g. a tokenizer.json with more tokens than the model's vocab_size
+                throw new BadInputException("token id " + id + " is outside the model's vocabulary (0.."
+                        + (config.vocabSize() - 1) + ")");
+            }
         }
         List<OnnxTensor> owned = new ArrayList<>();
         try {
@@ -245,7 +262,9 @@ public final class LlamaModel implements AutoCloseable {
                     in.put("past_key_values." + l + ".value", past == null ? empty : past.value(l));
                 }
             }
-            OrtSession.Result r = session.run(in);
+            boolean cache = keepCache && variant == LlamaGraph.Variant.DECODER;
+            // only the requested outputs are kept to the end of the run: scoring need not hold every layer's K/V
+            OrtSession.Result r = cache ? session.run(in) : session.run(in, Set.of("logits"));
             float[] logits;
             try {
                 FloatBuffer fb = ((OnnxTensor) r.get("logits").orElseThrow()).getFloatBuffer();
@@ -255,8 +274,8 @@ public final class LlamaModel implements AutoCloseable {
                 r.close();
                 throw e;
             }
-            if (variant == LlamaGraph.Variant.DECODER) {
-                return new Step(logits, batch, seq, config.vocabSize(), new KvCache(r, config.numLayers(), total));
+            if (cache) {
+                return new Step(logits, batch, seq, config.vocabSize(), new KvCache(r, total));
             }
             r.close();
             return new Step(logits, batch, seq, config.vocabSize(), null);

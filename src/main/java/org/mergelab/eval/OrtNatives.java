@@ -16,8 +16,8 @@ import ai.onnxruntime.OrtEnvironment;
  * Points ONNX Runtime at a persistent copy of its native libraries. By default every JVM unpacks the 28 MB
  * libonnxruntime.so from the jar into a fresh temp directory (java-stack.md G2); here it is unpacked once into
  * {@code ~/.cache/mergelab/onnxruntime-<version>-<crc>/} (or {@code $MERGELAB_CACHE}) and
- * {@code -Donnxruntime.native.path} is set to it. An explicit {@code -Donnxruntime.native.path} wins; on any
- * problem nothing is set and ORT extracts as usual.
+ * {@code -Donnxruntime.native.path} is set to it. An explicit {@code -Donnxruntime.native.path} wins,
+ * {@code -Dmergelab.ort.cache=false} turns this off, and on any problem nothing is set and ORT extracts as usual.
  */
 final class OrtNatives {
     static final String PROPERTY = "onnxruntime.native.path";
@@ -33,7 +33,8 @@ final class OrtNatives {
         done = true;
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
-        if (System.getProperty(PROPERTY) != null || !os.contains("linux")
+        if (System.getProperty(PROPERTY) != null || !Boolean.parseBoolean(System.getProperty("mergelab.ort.cache",
+                "true")) || !os.contains("linux")
                 || !(arch.equals("amd64") || arch.equals("x86_64"))) {
             return;
         }

@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
+import org.mergelab.BadInputException;
+
 import ai.onnxruntime.OrtException;
 
 /**
@@ -67,6 +69,14 @@ public final class Scorer {
                 .thenComparingInt(i -> i));
         Scored[] out = new Scored[requests.size()];
         int vocab = model.config().vocabSize();
+        for (Request r : requests) {
+            for (long t : r.tokens()) {
+                if (t < 0 || t >= vocab) {
+                    throw new BadInputException("token id " + t + " is outside the model's vocabulary (0.."
+                            + (vocab - 1) + ")");
+                }
+            }
+        }
         int i = 0;
         while (i < order.length) {
             int len = requests.get(order[i]).tokens().length - 1;
@@ -113,10 +123,7 @@ public final class Scorer {
                 mask[row * seq + j] = 1;
             }
         }
-        LlamaModel.Step step = model.run(ids, pos, mask, rows, null);
-        if (step.cache() != null) {
-            step.cache().close();
-        }
+        LlamaModel.Step step = model.logitsOnly(ids, pos, mask, rows);
         for (int row = 0; row < rows; row++) {
             Request q = requests.get(batch.get(row));
             long[] t = q.tokens();

@@ -246,7 +246,8 @@ public final class TaskLoader {
         }
         if (out.isEmpty()) {
             throw new BadInputException(row + ": field '" + field + "' is "
-                    + (a == null ? "missing" : PromptTemplate.kind(a)) + "; expected the answer (text or list of texts)");
+                    + (a == null ? "missing" : PromptTemplate.kind(a))
+                    + "; expected the answer (text or list of texts)");
         }
         return out;
     }

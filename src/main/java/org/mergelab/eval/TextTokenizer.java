@@ -40,7 +40,10 @@ public final class TextTokenizer implements AutoCloseable {
         this.eos = Set.copyOf(eos);
     }
 
-    /** The tokenizer of a model folder: tokenizer.json, BOS/EOS from config.json, generation_config.json, tokenizer_config.json. */
+    /**
+     * The tokenizer of a model folder: tokenizer.json, with BOS/EOS from config.json, generation_config.json or
+     * tokenizer_config.json.
+     */
     public static TextTokenizer load(Path modelDir) throws IOException {
         Path file = modelDir.resolve("tokenizer.json");
         if (!Files.isRegularFile(file)) {
@@ -135,7 +138,7 @@ public final class TextTokenizer implements AutoCloseable {
         }
     }
 
-    /** The id of a special-token entry of tokenizer_config.json ("&lt;s&gt;" or {"content": "&lt;s&gt;"}); -1 if none. */
+    /** The id of a tokenizer_config.json special-token entry ("&lt;s&gt;" or {"content": "&lt;s&gt;"}); -1 if none. */
     private static long idOf(HuggingFaceTokenizer hf, JsonNode entry) {
         if (entry == null || entry.isNull()) {
             return -1;

@@ -14,7 +14,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * The in-house family's character-level vocabulary and its HF {@code tokenizer.json}:
  *
  * <pre>
- * 0 &lt;pad&gt;   1 &lt;s&gt; (BOS)   2 &lt;/s&gt; (EOS)   3 &lt;unk&gt;   4 '\n'   5..99 ' '..'~' (printable ASCII, id = c − 27)
+ * 0 &lt;pad&gt;   1 &lt;s&gt; (BOS)   2 &lt;/s&gt; (EOS)   3 &lt;unk&gt;   4 '\n'
+ * 5..99 ' '..'~' (printable ASCII, id = c − 27)
  * </pre>
  *
  * Written as a BPE model with no merges and no pre-tokenizer (every character is one token; any other character

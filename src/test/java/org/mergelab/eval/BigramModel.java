@@ -16,11 +16,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * residual), unit norms, so the final hidden state is √H·onehot(current token) and the lm_head column of the current
  * token is its row of next-token logits {@code table[current]}. rms_norm_eps is 1e-12 so the norm is exact.
  */
-final class BigramModel {
+public final class BigramModel {
     static final int HIDDEN = 128;
     static final int VOCAB = CharTokenizer.VOCAB_SIZE;
     static final TinyModels.Spec SPEC = new TinyModels.Spec("LlamaForCausalLM", 1, HIDDEN, 32, 4, 4, 0, VOCAB, false,
             false, 0);
+
+    /** Greedy chains: "2+2=" → "4"; "…>" → "abc"; "…?" → "NO"; "…!" → "YES"; anything else → "\n". */
+    public static final Map<Character, Character> CHAINS = Map.ofEntries(Map.entry('=', '4'), Map.entry('>', 'a'),
+            Map.entry('a', 'b'), Map.entry('b', 'c'), Map.entry('?', 'N'), Map.entry('N', 'O'), Map.entry('!', 'Y'),
+            Map.entry('Y', 'E'), Map.entry('E', 'S'));
 
     final double[][] table;
 
@@ -32,7 +37,7 @@ final class BigramModel {
      * Small random logits (±1) everywhere, plus a boost of 30 for each {@code successor} pair, so greedy generation
      * follows the successor chain; characters without a successor go to '\n'.
      */
-    static BigramModel withSuccessors(long seed, Map<Character, Character> successor) {
+    public static BigramModel withSuccessors(long seed, Map<Character, Character> successor) {
         SplittableRandom r = new SplittableRandom(seed);
         double[][] t = new double[VOCAB][VOCAB];
         for (int c = 0; c < VOCAB; c++) {
@@ -46,7 +51,7 @@ final class BigramModel {
         return new BigramModel(t);
     }
 
-    Path write(Path dir) throws IOException {
+    public Path write(Path dir) throws IOException {
         Map<String, float[]> w = TinyModels.weights(SPEC, 3, DType.F32);
         java.util.Arrays.fill(w.get("model.embed_tokens.weight"), 0);
         for (int c = 0; c < VOCAB; c++) {
@@ -77,12 +82,12 @@ final class BigramModel {
         return dir;
     }
 
-    double logprob(long prev, long next) {
+    public double logprob(long prev, long next) {
         return ReferenceLlama.logSoftmax(table[(int) prev])[(int) next];
     }
 
     /** Σ log P(tokens[i] | tokens[i−1]) for i ≥ from. */
-    double sum(long[] tokens, int from) {
+    public double sum(long[] tokens, int from) {
         double s = 0;
         for (int i = Math.max(1, from); i < tokens.length; i++) {
             s += logprob(tokens[i - 1], tokens[i]);
@@ -90,7 +95,7 @@ final class BigramModel {
         return s;
     }
 
-    static long[] ids(String text, boolean bos) {
+    public static long[] ids(String text, boolean bos) {
         long[] out = new long[text.length() + (bos ? 1 : 0)];
         if (bos) {
             out[0] = CharTokenizer.BOS;

@@ -179,6 +179,20 @@ class ModelRunTest {
                 e.getMessage());
     }
 
+    @Test
+    void tokenIdsOutsideTheVocabularyAreBadInput() throws Exception {
+        try (LlamaModel m = LlamaModel.open(runtime, config, memory(weightsA), LlamaGraph.Variant.DECODER)) {
+            var e = assertThrows(BadInputException.class, () -> new Scorer(m, 2).tokenLogprobs(new long[] {1, 64}));
+            assertEquals("token id 64 is outside the model's vocabulary (0..63)", e.getMessage());
+            // scoring on the decoder graph returns logits only and matches the logits graph
+            long[] t = {1, 7, 30, 12};
+            double[] dec = new Scorer(m, 2).tokenLogprobs(t);
+            try (LlamaModel l = LlamaModel.open(runtime, config, memory(weightsA), LlamaGraph.Variant.LOGITS)) {
+                assertArrayEquals(new Scorer(l, 2).tokenLogprobs(t), dec, 1e-6);
+            }
+        }
+    }
+
     static long[] referenceGreedy(ReferenceLlama ref, long[] prompt, int n) {
         long[] seq = prompt.clone();
         long[] out = new long[n];

@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * (LlamaRMSNorm, rotate_half RoPE, repeat_kv GQA, causal softmax attention, SwiGLU MLP), one sequence at a time.
  * Shares nothing with the ONNX graph builder: it reads config.json and the safetensors itself.
  */
-final class ReferenceLlama {
+public final class ReferenceLlama {
     private final int hidden;
     private final int heads;
     private final int kvHeads;
@@ -45,7 +45,7 @@ final class ReferenceLlama {
         }
     }
 
-    static ReferenceLlama load(Path dir) throws IOException {
+    public static ReferenceLlama load(Path dir) throws IOException {
         try (ModelFolder m = ModelFolder.open(dir)) {
             Map<String, double[]> w = new HashMap<>();
             for (ModelTensor t : m.tensors()) {
@@ -134,7 +134,7 @@ final class ReferenceLlama {
     }
 
     /** log P(token_i | tokens_<i); element 0 is NaN. */
-    double[] logprobs(long[] tokens) {
+    public double[] logprobs(long[] tokens) {
         double[][] z = logits(tokens);
         double[] lp = new double[tokens.length];
         lp[0] = Double.NaN;

@@ -23,15 +23,10 @@ import org.mergelab.zoo.CharTokenizer;
 
 /**
  * Every task type on hand-made data against {@link BigramModel}, whose answers are known by construction: greedy
- * generation follows the successor chains below, and log-likelihoods are sums of the bigram table. Also: batching
+ * generation follows its successor chains, and log-likelihoods are sums of the bigram table. Also: batching
  * never changes a task's metrics, and rolling windows give the same perplexity as one window.
  */
 class TasksTest {
-    /** Greedy chains: "2+2=" → "4"; "…>" → "abc"; "…?" → "NO"; "…!" → "YES"; anything else → "\n". */
-    static final Map<Character, Character> CHAINS = Map.ofEntries(Map.entry('=', '4'), Map.entry('>', 'a'),
-            Map.entry('a', 'b'), Map.entry('b', 'c'), Map.entry('?', 'N'), Map.entry('N', 'O'), Map.entry('!', 'Y'),
-            Map.entry('Y', 'E'), Map.entry('E', 'S'));
-
     @TempDir
     static Path dir;
     static BigramModel bigram;
@@ -41,7 +36,7 @@ class TasksTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        bigram = BigramModel.withSuccessors(42, CHAINS);
+        bigram = BigramModel.withSuccessors(42, BigramModel.CHAINS);
         Path m = bigram.write(dir.resolve("bigram"));
         folder = ModelFolder.open(m);
         tokenizer = TextTokenizer.load(m);

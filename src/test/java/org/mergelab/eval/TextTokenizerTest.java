@@ -28,7 +28,8 @@ class TextTokenizerTest {
             assertArrayEquals(new long[] {261, 263, 116, 257}, t.encode("hello<|end_of_text|>the"));
             String text = "héllo  日本\n\ttab 12345";
             long[] ids = t.encode(text);
-            assertArrayEquals(new long[] {104, 195, 169, 259, 111}, java.util.Arrays.copyOf(ids, 5)); // h é(2 bytes) ll o
+            // h, é as two bytes, ll, o
+            assertArrayEquals(new long[] {104, 195, 169, 259, 111}, java.util.Arrays.copyOf(ids, 5));
             assertEquals(text, t.decode(ids));
             assertEquals("hello the", t.decode(new long[] {262, 261, 258, 263})); // specials left out
             assertEquals(262, t.bos());
@@ -67,6 +68,7 @@ class TextTokenizerTest {
     @Test
     void missingTokenizerIsBadInput() {
         var e = assertThrows(BadInputException.class, () -> TextTokenizer.load(dir));
-        assertEquals(dir.resolve("tokenizer.json") + ": missing; text needs the model's tokenizer.json", e.getMessage());
+        assertEquals(dir.resolve("tokenizer.json") + ": missing; text needs the model's tokenizer.json",
+                e.getMessage());
     }
 }

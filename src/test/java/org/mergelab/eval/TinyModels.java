@@ -27,32 +27,32 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * near-uniform next-token distributions), weights here have unit-variance activations and logits of spread ~2, so
  * log-probs differ clearly between tokens and positions.
  */
-final class TinyModels {
+public final class TinyModels {
     private TinyModels() {}
 
     /** An architecture to generate; {@code headDim} 0 means hidden / heads (and no head_dim key). */
-    record Spec(String arch, int layers, int hidden, int inter, int heads, int kvHeads, int headDim, int vocab,
+    public record Spec(String arch, int layers, int hidden, int inter, int heads, int kvHeads, int headDim, int vocab,
             boolean tied, boolean attentionBias, int slidingWindow) {
-        static Spec llama() {
+        public static Spec llama() {
             return new Spec("LlamaForCausalLM", 2, 32, 48, 4, 4, 0, 64, false, false, 0);
         }
 
-        Spec gqa() {
+        public Spec gqa() {
             return new Spec(arch, layers, hidden, inter, heads, 2, headDim, vocab, tied, attentionBias,
                     slidingWindow);
         }
 
-        Spec tie() {
+        public Spec tie() {
             return new Spec(arch, layers, hidden, inter, heads, kvHeads, headDim, vocab, true, attentionBias,
                     slidingWindow);
         }
 
-        Spec arch(String a) {
+        public Spec arch(String a) {
             return new Spec(a, layers, hidden, inter, heads, kvHeads, headDim, vocab, tied, attentionBias,
                     slidingWindow);
         }
 
-        Spec vocab(int v) {
+        public Spec vocab(int v) {
             return new Spec(arch, layers, hidden, inter, heads, kvHeads, headDim, v, tied, attentionBias,
                     slidingWindow);
         }
@@ -66,7 +66,7 @@ final class TinyModels {
             return new Spec(arch, layers, hidden, inter, heads, kvHeads, headDim, vocab, tied, attentionBias, w);
         }
 
-        Spec size(int layers, int hidden, int inter, int heads, int kvHeads) {
+        public Spec size(int layers, int hidden, int inter, int heads, int kvHeads) {
             return new Spec(arch, layers, hidden, inter, heads, kvHeads, headDim, vocab, tied, attentionBias,
                     slidingWindow);
         }
@@ -76,7 +76,7 @@ final class TinyModels {
         }
     }
 
-    static ObjectNode config(Spec s, DType dtype) {
+    public static ObjectNode config(Spec s, DType dtype) {
         ObjectNode c = JsonMapper.builder().build().createObjectNode();
         c.putArray("architectures").add(s.arch());
         c.put("model_type", switch (s.arch()) {
@@ -111,7 +111,7 @@ final class TinyModels {
     }
 
     /** Tensor shapes in HF order, written out here independently of the graph builder's list. */
-    static Map<String, long[]> shapes(Spec s) {
+    public static Map<String, long[]> shapes(Spec s) {
         Map<String, long[]> t = new LinkedHashMap<>();
         long h = s.hidden();
         long q = (long) s.heads() * s.hd();
@@ -150,7 +150,7 @@ final class TinyModels {
     }
 
     /** Random weights with sane scale, rounded to {@code dtype} so a folder of that dtype holds exactly these. */
-    static Map<String, float[]> weights(Spec s, long seed, DType dtype) {
+    public static Map<String, float[]> weights(Spec s, long seed, DType dtype) {
         SplittableRandom r = new SplittableRandom(seed);
         Map<String, float[]> w = new LinkedHashMap<>();
         for (var e : shapes(s).entrySet()) {
@@ -180,12 +180,12 @@ final class TinyModels {
     }
 
     /** Writes an HF folder: config.json and model.safetensors in {@code dtype}. */
-    static Path write(Path dir, Spec s, Map<String, float[]> w, DType dtype) throws IOException {
+    public static Path write(Path dir, Spec s, Map<String, float[]> w, DType dtype) throws IOException {
         return write(dir, config(s, dtype), shapes(s), w, dtype);
     }
 
-    static Path write(Path dir, ObjectNode config, Map<String, long[]> shapes, Map<String, float[]> w, DType dtype)
-            throws IOException {
+    public static Path write(Path dir, ObjectNode config, Map<String, long[]> shapes, Map<String, float[]> w,
+            DType dtype) throws IOException {
         Files.createDirectories(dir);
         List<OutTensor> out = new ArrayList<>();
         shapes.forEach((n, shape) -> out.add(new OutTensor(n, dtype, shape)));
