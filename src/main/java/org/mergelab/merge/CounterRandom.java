@@ -2,6 +2,7 @@ package org.mergelab.merge;
 
 import java.nio.charset.StandardCharsets;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
@@ -58,8 +59,38 @@ public final class CounterRandom {
         }
     }
 
+    /**
+     * As {@link #retain(long, long, float[], int, double)} with a probability per element: zeroes
+     * {@code values[from + j]} unless {@code uniform(key, first + j) < p[from + j]}, for {@code j < n}.
+     */
+    public static void retain(long key, long first, float[] values, double[] p, int from, int n) {
+        int j = 0;
+        if (VECTOR) {
+            LongVector lane = LongVector.zero(L).addIndex(1);
+            for (int upper = L.loopBound(n); j < upper; j += L.length()) {
+                LongVector z = lane.add(first + j).mul(GOLDEN).add(key);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                // m < 2^53 converts exactly, and m·2^-53 is exact: the same double uniform() returns
+                DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11).convertShape(VectorOperators.L2D,
+                        DL, 0)).mul(0x1.0p-53);
+                VectorMask<Double> keep = u.compare(VectorOperators.LT, DoubleVector.fromArray(DL, p, from + j));
+                FloatVector v = FloatVector.fromArray(F, values, from + j);
+                FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, from + j);
+            }
+        }
+        for (; j < n; j++) {
+            if (!(uniform(key, first + j) < p[from + j])) {
+                values[from + j] = 0f;
+            }
+        }
+    }
+
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
     private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
+    /** Doubles with as many lanes as {@link #L}. */
+    private static final VectorSpecies<Double> DL = VectorSpecies.of(double.class, L.vectorShape());
     /** Floats with as many lanes as {@link #L}. */
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class,
             VectorShape.forBitSize(Math.max(64, L.vectorBitSize() / 2)));

@@ -28,6 +28,31 @@ class CounterRandomTest {
         }
     }
 
+    /** The per-element-probability variant keeps exactly the elements whose draw is below their own p. */
+    @Test
+    void retainWithPerElementProbabilities() {
+        long key = CounterRandom.key(9, "w", 1);
+        java.util.Random r = new java.util.Random(3);
+        for (int n : new int[] {1, 8, 9, 100, 1001}) {
+            for (int from : new int[] {0, 5}) {
+                double[] p = new double[from + n];
+                float[] v = new float[from + n];
+                for (int j = 0; j < p.length; j++) {
+                    p[j] = j % 7 == 0 ? CounterRandom.uniform(key, 1000 + j - from) : r.nextDouble();
+                    v[j] = j + 1;
+                }
+                CounterRandom.retain(key, 1000, v, p, from, n);
+                for (int j = 0; j < from; j++) {
+                    assertEquals(j + 1, v[j], "untouched before from");
+                }
+                for (int j = 0; j < n; j++) {
+                    boolean keep = CounterRandom.uniform(key, 1000 + j) < p[from + j];
+                    assertEquals(keep ? from + j + 1 : 0f, v[from + j], "n " + n + " from " + from + " j " + j);
+                }
+            }
+        }
+    }
+
     /** Draws at exactly p: a uniform equal to p is dropped (strict <), in both paths. */
     @Test
     void retainComparesStrictly() {

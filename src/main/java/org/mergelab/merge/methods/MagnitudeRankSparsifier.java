@@ -58,7 +58,7 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             long[] r = keptRanks(density[m], job.params(), tv.inputs[m], numel);
             ks[s] = new long[] {r[0], r[1]};
         }
-        TopKSelection.Histogram hist = TopKSelection.histogram(job, keys);
+        TopKSelection.Histogram hist = TopKSelection.histogram(job, keys, rescale == Rescale.L1);
         TopKSelection.Cut[][] cuts = hist.select(ks, rescale == Rescale.L1);
         double[] scale = new double[k];
         boolean[] active = new boolean[k];
@@ -83,6 +83,13 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             }
             // kept: in the top `to` but not in the top `from`; branch-free but at keys equal to a threshold
             TopKSelection.Cursor inTo = to.cursor(offset);
+            if (from.none()) {
+                for (int j = 0; j < n; j++) {
+                    int bits = Float.floatToRawIntBits(tau[j]);
+                    tau[j] = Float.intBitsToFloat(bits & -inTo.in(bits & 0x7fffffff));
+                }
+                return;
+            }
             TopKSelection.Cursor inFrom = from.cursor(offset);
             for (int j = 0; j < n; j++) {
                 int bits = Float.floatToRawIntBits(tau[j]);

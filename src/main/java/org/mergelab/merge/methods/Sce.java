@@ -86,7 +86,7 @@ public final class Sce implements MergeMethod {
                     }
                 }
             };
-            TopKSelection.Histogram hist = TopKSelection.histogram(job, keys);
+            TopKSelection.Histogram hist = TopKSelection.histogram(job, keys, false);
             long nonzero = job.numel() - hist.zeros(0);
             cut = hist.select(new long[][] {{(long) Math.floor(nonzero * topk)}}, false)[0][0];
         }

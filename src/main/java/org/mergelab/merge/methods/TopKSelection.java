@@ -55,8 +55,8 @@ final class TopKSelection {
 
     // ---------------------------------------------------------------- pass 1
 
-    /** Pass 1: histograms of the high key halves. */
-    static Histogram histogram(TensorJob job, Keys keys) {
+    /** Pass 1: histograms of the high key halves; with {@code sums}, also {@code Σ value} per stream. */
+    static Histogram histogram(TensorJob job, Keys keys, boolean sums) {
         int streams = keys.streams();
         HighState total = job.reduce(new ChunkReducer<HighState>() {
             @Override
@@ -75,20 +75,27 @@ final class TopKSelection {
                 for (int st = 0; st < streams; st++) {
                     int[] h = s.chunk[st];
                     int[] ks = k[st];
-                    long zeros = 0;
-                    double sum = 0;
-                    for (int j = 0; j < n; j++) {
-                        int key = ks[j];
-                        if (dense) {
-                            h[key >>> 16]++;
-                        } else {
-                            h[j] = key >>> 16;
+                    if (dense) {
+                        for (int j = 0; j < n; j++) {
+                            h[ks[j] >>> 16]++;
                         }
-                        zeros += (key - 1) >>> 31; // key == 0
-                        sum += Float.intBitsToFloat(key);
+                    } else {
+                        for (int j = 0; j < n; j++) {
+                            h[j] = ks[j] >>> 16;
+                        }
+                    }
+                    long zeros = 0;
+                    for (int j = 0; j < n; j++) {
+                        zeros += (ks[j] - 1) >>> 31; // key == 0
                     }
                     s.zeros[st] += zeros;
-                    s.sums[st] += sum;
+                    if (sums) {
+                        double sum = 0; // a float64 sum in index order: the same for any thread count
+                        for (int j = 0; j < n; j++) {
+                            sum += Float.intBitsToFloat(ks[j]);
+                        }
+                        s.sums[st] += sum;
+                    }
                 }
             }
 
@@ -171,7 +178,7 @@ final class TopKSelection {
             return zeros[s];
         }
 
-        /** {@code Σ value(key)} over stream {@code s} (e.g. the L1 norm of a task vector). */
+        /** {@code Σ value(key)} over stream {@code s} (e.g. the L1 norm of a task vector), when asked for. */
         double sum(int s) {
             return sums[s];
         }
