@@ -40,6 +40,9 @@ final class TopKSelection {
     /** Most low-half entries pass 2 keeps per tensor to spare pass 3 (ints: 32 MB). */
     static final long RETAINED_MAX = 8L << 20;
 
+    /** The cap in force: {@link #RETAINED_MAX}, lowered only by tests to exercise pass 3. */
+    static volatile long retainedMax = RETAINED_MAX;
+
     /** Computes the keys of every stream for one chunk. Must be thread-safe. */
     interface Keys {
         int streams();
@@ -442,7 +445,7 @@ final class TopKSelection {
             }
             if (retained != null) {
                 retainedSize += size;
-                if (retainedSize > RETAINED_MAX) {
+                if (retainedSize > retainedMax) {
                     retained = null; // too many to keep: the equal counts take a third pass
                 } else {
                     retained.add(next);
