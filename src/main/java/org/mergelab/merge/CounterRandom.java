@@ -2,6 +2,14 @@ package org.mergelab.merge;
 
 import java.nio.charset.StandardCharsets;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Counter-based randomness for random merge methods (DARE, DELLA): a draw is a pure function of
  * (seed, tensor name, model index, element index), so output bytes are the same for any thread count, chunk size or
@@ -23,6 +31,70 @@ public final class CounterRandom {
     public static double uniform(long key, long element) {
         return (mix(key + element * 0x9E3779B97F4A7C15L) >>> 11) * 0x1.0p-53;
     }
+
+    /**
+     * Bernoulli keep/drop of a run of elements: zeroes {@code values[j]} unless
+     * {@code uniform(key, first + j) < p}, for {@code j < n}. The same draws as {@link #uniform}, compared exactly
+     * (as integers: {@code m·2⁻⁵³ < p ⇔ m < ⌈p·2⁵³⌉}), on Vector API lanes where available.
+     */
+    public static void retain(long key, long first, float[] values, int n, double p) {
+        long limit = (long) Math.ceil(p * 0x1p53); // p ≥ 1 keeps all (m < 2^53), p ≤ 0 none
+        int j = 0;
+        if (VECTOR) {
+            LongVector lane = LongVector.zero(L).addIndex(1);
+            for (int upper = L.loopBound(n); j < upper; j += L.length()) {
+                LongVector z = lane.add(first + j).mul(GOLDEN).add(key);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                VectorMask<Long> keep = z.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, limit);
+                FloatVector v = FloatVector.fromArray(F, values, j);
+                FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, j);
+            }
+        }
+        for (; j < n; j++) {
+            if (!((mix(key + (first + j) * GOLDEN) >>> 11) < limit)) {
+                values[j] = 0f;
+            }
+        }
+    }
+
+    /**
+     * As {@link #retain(long, long, float[], int, double)} with a probability per element: zeroes
+     * {@code values[from + j]} unless {@code uniform(key, first + j) < p[from + j]}, for {@code j < n}.
+     */
+    public static void retain(long key, long first, float[] values, double[] p, int from, int n) {
+        int j = 0;
+        if (VECTOR) {
+            LongVector lane = LongVector.zero(L).addIndex(1);
+            for (int upper = L.loopBound(n); j < upper; j += L.length()) {
+                LongVector z = lane.add(first + j).mul(GOLDEN).add(key);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                // m < 2^53 converts exactly, and m·2^-53 is exact: the same double uniform() returns
+                DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11).convertShape(VectorOperators.L2D,
+                        DL, 0)).mul(0x1.0p-53);
+                VectorMask<Double> keep = u.compare(VectorOperators.LT, DoubleVector.fromArray(DL, p, from + j));
+                FloatVector v = FloatVector.fromArray(F, values, from + j);
+                FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, from + j);
+            }
+        }
+        for (; j < n; j++) {
+            if (!(uniform(key, first + j) < p[from + j])) {
+                values[from + j] = 0f;
+            }
+        }
+    }
+
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
+    /** Doubles with as many lanes as {@link #L}. */
+    private static final VectorSpecies<Double> DL = VectorSpecies.of(double.class, L.vectorShape());
+    /** Floats with as many lanes as {@link #L}. */
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(Math.max(64, L.vectorBitSize() / 2)));
+    private static final boolean VECTOR = org.mergelab.io.FloatCodec.VECTOR && F.length() == L.length();
 
     static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

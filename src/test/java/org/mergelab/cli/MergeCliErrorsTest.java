@@ -227,6 +227,34 @@ class MergeCliErrorsTest {
     }
 
     @Test
+    void tiesDensityAboveOne() throws IOException {
+        mergeFails("merge_method: ties\nbase_model: BASE\nmodels:\n  - model: A\n    parameters: {weight: 1, "
+                + "density: 1.5}\n", "ties", "density", "1.5", "(0, 1]");
+    }
+
+    @Test
+    void dellaDensityPlusMinusEpsilonOutsideZeroOne() throws IOException {
+        mergeFails("merge_method: della\nbase_model: BASE\nmodels:\n  - model: A\n    parameters: {weight: 1, "
+                + "density: 0.9, epsilon: 0.15}\n", "della", "density ± epsilon", "(0, 1)");
+        mergeFails("merge_method: della_linear\nbase_model: BASE\nmodels:\n  - model: A\n    parameters: {weight: 1,"
+                + " density: 0.1}\n", "della_linear", "density ± epsilon");
+    }
+
+    @Test
+    void modelStockWithOneModelBesidesTheBase() throws IOException {
+        mergeFails("merge_method: model_stock\nbase_model: BASE\nmodels: [A]\n", "model_stock",
+                "at least 2 models besides base_model");
+    }
+
+    @Test
+    void taskVectorMethodWithoutBase() throws IOException {
+        mergeFails("merge_method: ties\nmodels:\n  - model: A\n    parameters: {weight: 1}\n  - model: B\n"
+                + "    parameters: {weight: 1}\n", "ties needs base_model");
+        mergeFails("merge_method: ties\nbase_model: BASE\nmodels:\n  - model: A\n    parameters: {weight: 1}\n"
+                + "parameters: {consensus: majority}\n", "parameters.consensus", "'majority'", "sum, count");
+    }
+
+    @Test
     void unknownDtypeName() throws IOException {
         mergeFails(GOOD.replace("bfloat16", "float8"), "dtype", "'float8'");
     }

@@ -26,15 +26,7 @@ final class BernoulliDrop implements Sparsifier {
             active[m] = density[m] < 1;
             key[m] = CounterRandom.key(job.seed(), job.tensorName(), tv.inputs[m]);
         }
-        Drop drop = (m, offset, tau, n) -> {
-            long km = key[m];
-            double d = density[m];
-            for (int j = 0; j < n; j++) {
-                if (!(CounterRandom.uniform(km, offset + j) < d)) {
-                    tau[j] = 0f;
-                }
-            }
-        };
+        Drop drop = (m, offset, tau, n) -> CounterRandom.retain(key[m], offset, tau, n, density[m]);
         double[] scale = new double[k];
         for (int m = 0; m < k; m++) {
             scale[m] = rescale == Rescale.INVERSE_DENSITY && active[m] ? 1 / density[m] : 1;

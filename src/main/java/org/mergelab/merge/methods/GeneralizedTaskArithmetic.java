@@ -167,33 +167,17 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
             };
         }
         SignConsensus vote = SignConsensus.of(p.choice("consensus"));
+        double[] ones = new double[k];
+        java.util.Arrays.fill(ones, 1);
+        SignConsensus.Divide divide = norm ? SignConsensus.Divide.ZERO_AS_ONE : SignConsensus.Divide.NO;
         return (offset, in, out, n) -> {
             float[][] tau = tv.compute(in, n);
             double[][] factors = new double[k][];
             for (int m = 0; m < k; m++) {
                 factors[m] = sparsify(job, mask, m, offset, tau[m], n);
             }
-            float[] b = in[base];
-            double[] d = new double[k];
-            for (int j = 0; j < n; j++) {
-                for (int m = 0; m < k; m++) {
-                    double[] f = factors[m];
-                    d[m] = (f == null ? c[m] : c[m] * f[j]) * tau[m][j];
-                }
-                double sign = vote.elect(d, k);
-                double mixed = 0;
-                double divisor = 0;
-                for (int m = 0; m < k; m++) {
-                    if (SignConsensus.agrees(d[m], sign)) {
-                        mixed += d[m];
-                        divisor += w[m];
-                    }
-                }
-                if (norm) {
-                    mixed /= divisor == 0 ? 1 : divisor;
-                }
-                out[j] = (float) (b[j] + lambda * mixed);
-            }
+            // contributions c_m·τ̂_m vote and are summed as they are; the divisor sums the weights
+            vote.mix(tau, factors, k, c, ones, w, divide, lambda, in[base], out, n);
         };
     }
 

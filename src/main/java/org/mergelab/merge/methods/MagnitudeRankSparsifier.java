@@ -58,8 +58,8 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             long[] r = keptRanks(density[m], job.params(), tv.inputs[m], numel);
             ks[s] = new long[] {r[0], r[1]};
         }
-        TopKSelection.Histogram hist = TopKSelection.histogram(job, keys);
-        TopKSelection.Cut[][] cuts = hist.select(ks);
+        TopKSelection.Histogram hist = TopKSelection.histogram(job, keys, rescale == Rescale.L1);
+        TopKSelection.Cut[][] cuts = hist.select(ks, rescale == Rescale.L1);
         double[] scale = new double[k];
         boolean[] active = new boolean[k];
         for (int s = 0; s < streams; s++) {
@@ -76,23 +76,27 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
         }
         return Sparsifier.of((m, offset, tau, n) -> {
             int s = streamOf[m];
-            int[] key = TopKSelection.keyScratch(1, n)[0];
-            for (int j = 0; j < n; j++) {
-                key[j] = TaskVectors.magnitudeKey(tau[j]);
-            }
-            boolean[] keep = TopKSelection.flagScratch(0, n);
-            TopKSelection.Cut from = cuts[s][0];
             TopKSelection.Cut to = cuts[s][1];
-            to.mark(offset, key, n, keep);
-            if (!from.none()) {
-                // rank in [from, to): in the top `to` but not in the top `from`
-                boolean[] top = TopKSelection.flagScratch(1, n);
-                from.mark(offset, key, n, top);
-                for (int j = 0; j < n; j++) {
-                    keep[j] &= !top[j];
-                }
+            TopKSelection.Cut from = cuts[s][0];
+            if (to.all() && from.none()) {
+                return;
             }
-            Sparsifier.keep(tau, keep, n);
+            // kept: in the top `to` but not in the top `from`; branch-free but at keys equal to a threshold
+            TopKSelection.Cursor inTo = to.cursor(offset);
+            if (from.none()) {
+                for (int j = 0; j < n; j++) {
+                    int bits = Float.floatToRawIntBits(tau[j]);
+                    tau[j] = Float.intBitsToFloat(bits & -inTo.in(bits & 0x7fffffff));
+                }
+                return;
+            }
+            TopKSelection.Cursor inFrom = from.cursor(offset);
+            for (int j = 0; j < n; j++) {
+                int bits = Float.floatToRawIntBits(tau[j]);
+                int key = bits & 0x7fffffff;
+                int keep = inTo.in(key) & (inFrom.in(key) ^ 1);
+                tau[j] = Float.intBitsToFloat(bits & -keep);
+            }
         }, active, scale);
     }
 }

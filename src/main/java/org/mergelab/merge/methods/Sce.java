@@ -86,9 +86,9 @@ public final class Sce implements MergeMethod {
                     }
                 }
             };
-            TopKSelection.Histogram hist = TopKSelection.histogram(job, keys);
+            TopKSelection.Histogram hist = TopKSelection.histogram(job, keys, false);
             long nonzero = job.numel() - hist.zeros(0);
-            cut = hist.select(new long[][] {{(long) Math.floor(nonzero * topk)}})[0][0];
+            cut = hist.select(new long[][] {{(long) Math.floor(nonzero * topk)}}, false)[0][0];
         }
         TopKSelection.Cut selection = cut;
         double[] sq = job.reduce(new ChunkReducer<double[]>() {
@@ -126,26 +126,12 @@ public final class Sce implements MergeMethod {
         for (int m = 0; m < k; m++) {
             c[m] = Math.abs(total) < 1e-6 ? 1.0 / k : c[m] / total;
         }
-        return (offset, in, out, n) -> {
-            float[][] tau = selected(tv, selection, offset, in, n);
-            float[] b = in[base];
-            double[] t = new double[k];
-            for (int j = 0; j < n; j++) {
-                for (int m = 0; m < k; m++) {
-                    t[m] = tau[m][j];
-                }
-                double sign = SignConsensus.SUM.elect(t, k);
-                double mixed = 0;
-                double divisor = 0;
-                for (int m = 0; m < k; m++) {
-                    if (SignConsensus.agrees(t[m], sign)) {
-                        mixed += c[m] * t[m];
-                        divisor += c[m];
-                    }
-                }
-                out[j] = (float) (b[j] + mixed / Math.max(divisor, 1e-6));
-            }
-        };
+        double[] ones = new double[k];
+        java.util.Arrays.fill(ones, 1);
+        double[][] noFactors = new double[k][];
+        // the unweighted τ vote; agreeing elements are summed with weights c_m, and so is the divisor
+        return (offset, in, out, n) -> SignConsensus.SUM.mix(selected(tv, selection, offset, in, n), noFactors, k,
+                ones, c, c, SignConsensus.Divide.AT_LEAST_1E6, 1, in[base], out, n);
     }
 
     /** The chunk's task vectors with the unselected elements zeroed (this thread's scratch). */
@@ -159,7 +145,7 @@ public final class Sce implements MergeMethod {
         for (int j = 0; j < n; j++) {
             key[j] = varianceKey(tau, k, j);
         }
-        boolean[] keep = TopKSelection.flagScratch(0, n);
+        boolean[] keep = TopKSelection.flagScratch(n);
         cut.mark(offset, key, n, keep);
         for (int m = 0; m < k; m++) {
             float[] t = tau[m];

@@ -108,15 +108,6 @@ interface Sparsifier {
         }
     }
 
-    /** Zeroes {@code tau[j]} where not {@code keep[j]}. */
-    static void keep(float[] tau, boolean[] keep, int n) {
-        for (int j = 0; j < n; j++) {
-            if (!keep[j]) {
-                tau[j] = 0f;
-            }
-        }
-    }
-
     /** A mask with one rescale factor per task vector. */
     static Mask of(Drop drop, boolean[] active, double[] scale) {
         return new Mask() {

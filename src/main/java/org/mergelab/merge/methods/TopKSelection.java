@@ -20,14 +20,16 @@ import org.mergelab.merge.TensorJob;
  * <li>{@link #histogram}: per stream, a histogram of the high 16 bits of every key (2<sup>15</sup> buckets, as the sign
  *     bit is 0), the count of zero keys and {@code Σ value}. Walking it from the top finds the bucket {@code h} the
  *     k-th largest key falls in, and how many of the bucket's keys are still needed.</li>
- * <li>{@link Histogram#select}: per stream and distinct bucket, the histogram of the low 16 bits of the keys inside
- *     bucket {@code h} (each chunk just lists them; only the combined total is a 2<sup>16</sup> histogram), and the sum
- *     of the values above the bucket. That fixes the threshold key {@code t} exactly, how many keys equal to {@code t}
- *     are in (the {@code need} lowest-index ones), and {@code Σ value} over the top k.</li>
- * <li>Only when some of the keys equal to {@code t} are in and some out: per chunk, the count of keys equal to
- *     {@code t}, so the output pass knows how many equal keys precede each chunk.</li>
+ * <li>{@link Histogram#select}: per stream and distinct bucket, the low 16 bits of the keys inside bucket {@code h}
+ *     (each chunk lists them; the combined total is a 2<sup>16</sup>-bucket histogram). That fixes the threshold key
+ *     {@code t} exactly, and how many keys equal to {@code t} are in: the {@code need} lowest-index ones. The chunk
+ *     lists are kept (up to {@link #RETAINED_MAX} entries in all), so the count of keys equal to {@code t} in every
+ *     chunk comes from them.</li>
+ * <li>Only when those lists were too long to keep, and some of the keys equal to {@code t} are in and some out: a
+ *     pass counting, per chunk, the keys equal to {@code t}.</li>
  * </ol>
- * The output pass must see the same chunks as the reductions (it does: one {@link TensorJob} runs both).
+ * The output pass then knows how many equal keys precede each chunk. It must see the same chunks as the reductions
+ * (it does: one {@link TensorJob} runs both).
  */
 final class TopKSelection {
     private TopKSelection() {}
@@ -35,6 +37,11 @@ final class TopKSelection {
     /** Buckets of the high half of a non-negative 31-bit key. */
     static final int HIGH_BUCKETS = 1 << 15;
     private static final int LOW_BUCKETS = 1 << 16;
+    /** Most low-half entries pass 2 keeps per tensor to spare pass 3 (ints: 32 MB). */
+    static final long RETAINED_MAX = 8L << 20;
+
+    /** The cap in force: {@link #RETAINED_MAX}, lowered only by tests to exercise pass 3. */
+    static volatile long retainedMax = RETAINED_MAX;
 
     /** Computes the keys of every stream for one chunk. Must be thread-safe. */
     interface Keys {
@@ -51,8 +58,8 @@ final class TopKSelection {
 
     // ---------------------------------------------------------------- pass 1
 
-    /** Pass 1: histograms of the high key halves. */
-    static Histogram histogram(TensorJob job, Keys keys) {
+    /** Pass 1: histograms of the high key halves; with {@code sums}, also {@code Σ value} per stream. */
+    static Histogram histogram(TensorJob job, Keys keys, boolean sums) {
         int streams = keys.streams();
         HighState total = job.reduce(new ChunkReducer<HighState>() {
             @Override
@@ -71,22 +78,27 @@ final class TopKSelection {
                 for (int st = 0; st < streams; st++) {
                     int[] h = s.chunk[st];
                     int[] ks = k[st];
+                    if (dense) {
+                        for (int j = 0; j < n; j++) {
+                            h[ks[j] >>> 16]++;
+                        }
+                    } else {
+                        for (int j = 0; j < n; j++) {
+                            h[j] = ks[j] >>> 16;
+                        }
+                    }
                     long zeros = 0;
-                    double sum = 0;
                     for (int j = 0; j < n; j++) {
-                        int key = ks[j];
-                        if (dense) {
-                            h[key >>> 16]++;
-                        } else {
-                            h[j] = key >>> 16;
-                        }
-                        if (key == 0) {
-                            zeros++;
-                        }
-                        sum += Float.intBitsToFloat(key);
+                        zeros += (ks[j] - 1) >>> 31; // key == 0
                     }
                     s.zeros[st] += zeros;
-                    s.sums[st] += sum;
+                    if (sums) {
+                        double sum = 0; // a float64 sum in index order: the same for any thread count
+                        for (int j = 0; j < n; j++) {
+                            sum += Float.intBitsToFloat(ks[j]);
+                        }
+                        s.sums[st] += sum;
+                    }
                 }
             }
 
@@ -95,9 +107,8 @@ final class TopKSelection {
                 into.fold(next);
             }
         });
-        total.fold(total); // folds a chunk histogram the total may still hold (it never does; harmless)
-        return new Histogram(job, keys, total.total == null ? new long[streams][HIGH_BUCKETS] : total.total,
-                total.zeros, total.sums);
+        total.fold(total);
+        return new Histogram(job, keys, total.total, total.zeros, total.sums);
     }
 
     private static final class HighState {
@@ -170,31 +181,29 @@ final class TopKSelection {
             return zeros[s];
         }
 
-        /** {@code Σ value(key)} over stream {@code s} (e.g. the L1 norm of a task vector). */
+        /** {@code Σ value(key)} over stream {@code s} (e.g. the L1 norm of a task vector), when asked for. */
         double sum(int s) {
             return sums[s];
         }
 
         /**
-         * Passes 2 and 3: for every stream {@code s} and every {@code k} in {@code ks[s]}, the {@link Cut} that tells
-         * whether an element is among the stream's top {@code k}. {@code k ≤ 0} selects nothing, {@code k ≥ numel}
-         * everything.
+         * Passes 2 (and rarely 3): for every stream {@code s} and every {@code k} in {@code ks[s]}, the {@link Cut}
+         * that tells whether an element is among the stream's top {@code k}. {@code k ≤ 0} selects nothing,
+         * {@code k ≥ numel} everything. With {@code sums}, each cut also knows {@code Σ value} over its top k.
          */
-        Cut[][] select(long[][] ks) {
+        Cut[][] select(long[][] ks, boolean sums) {
             int streams = keys.streams();
             long numel = job.numel();
             Cut[][] cuts = new Cut[streams][];
             // distinct buckets per stream, and per cut its bucket and the rank it needs inside the bucket
             int[][] buckets = new int[streams][];
             int[][] bucketOf = new int[streams][];
-            long[][] aboveCount = new long[streams][];
             long[][] rankInBucket = new long[streams][];
             boolean lowPass = false;
             for (int s = 0; s < streams; s++) {
                 int q = ks[s].length;
                 cuts[s] = new Cut[q];
                 bucketOf[s] = new int[q];
-                aboveCount[s] = new long[q];
                 rankInBucket[s] = new long[q];
                 List<Integer> distinct = new ArrayList<>();
                 for (int c = 0; c < q; c++) {
@@ -204,7 +213,7 @@ final class TopKSelection {
                         continue;
                     }
                     if (k >= numel) {
-                        cuts[s][c] = Cut.all(k, sums[s]);
+                        cuts[s][c] = Cut.all(k, this.sums[s]);
                         continue;
                     }
                     long above = 0;
@@ -219,7 +228,6 @@ final class TopKSelection {
                         distinct.add(b);
                     }
                     bucketOf[s][c] = at;
-                    aboveCount[s][c] = above;
                     rankInBucket[s][c] = k - above;
                     lowPass = true;
                 }
@@ -228,7 +236,7 @@ final class TopKSelection {
             if (!lowPass) {
                 return cuts;
             }
-            LowState low = lowHistograms(buckets);
+            LowState low = lowHistograms(buckets, sums);
             List<int[]> tracked = new ArrayList<>(); // {stream, cut} whose equal keys are split between in and out
             for (int s = 0; s < streams; s++) {
                 for (int c = 0; c < cuts[s].length; c++) {
@@ -249,14 +257,41 @@ final class TopKSelection {
                     }
                     int threshold = bucket << 16 | l;
                     long in = need - above;
-                    Cut cut = new Cut(ks[s][c], threshold, in, lh[l], sumAbove + in * value(threshold));
+                    Cut cut = new Cut(ks[s][c], threshold, in, lh[l], sums ? sumAbove + in * value(threshold)
+                            : Double.NaN);
                     cuts[s][c] = cut;
                     if (cut.need < cut.equal) {
                         tracked.add(new int[] {s, c});
                     }
                 }
             }
-            if (!tracked.isEmpty()) {
+            if (tracked.isEmpty()) {
+                return cuts;
+            }
+            if (low.retained != null) {
+                // per-chunk counts of the threshold's low half, from the kept chunk lists
+                int chunks = low.retained.size();
+                long[] offsets = new long[chunks];
+                for (int ch = 0; ch < chunks; ch++) {
+                    offsets[ch] = low.retained.get(ch).offset;
+                }
+                for (int[] sc : tracked) {
+                    int s = sc[0];
+                    int bi = bucketOf[s][sc[1]];
+                    Cut cut = cuts[s][sc[1]];
+                    int lowHalf = cut.threshold & 0xffff;
+                    long[] before = new long[chunks];
+                    long running = 0;
+                    for (int ch = 0; ch < chunks; ch++) {
+                        before[ch] = running;
+                        IntList list = low.retained.get(ch).lows[s][bi];
+                        for (int i = 0; i < list.size; i++) {
+                            running += list.values[i] == lowHalf ? 1 : 0;
+                        }
+                    }
+                    cut.chunks(offsets, before);
+                }
+            } else {
                 countEqualPerChunk(cuts, tracked);
             }
             return cuts;
@@ -264,12 +299,12 @@ final class TopKSelection {
 
         // ------------------------------------------------------------ pass 2
 
-        private LowState lowHistograms(int[][] buckets) {
+        private LowState lowHistograms(int[][] buckets, boolean sums) {
             int streams = buckets.length;
             LowState total = job.reduce(new ChunkReducer<LowState>() {
                 @Override
                 public LowState newState(long offset, int length) {
-                    return new LowState(buckets);
+                    return new LowState(offset, buckets);
                 }
 
                 @Override
@@ -281,18 +316,24 @@ final class TopKSelection {
                         int[] ks = k[st];
                         for (int bi = 0; bi < bs.length; bi++) {
                             int bucket = bs[bi];
-                            IntList list = s.lows[st][bi];
-                            double above = 0;
+                            // compaction without branches: every low half is written, the count moves on a match
+                            int[] found = lowScratch(n);
+                            int count = 0;
                             for (int j = 0; j < n; j++) {
                                 int key = ks[j];
-                                int hi = key >>> 16;
-                                if (hi == bucket) {
-                                    list.add(key & 0xffff);
-                                } else if (hi > bucket) {
-                                    above += Float.intBitsToFloat(key);
-                                }
+                                found[count] = key & 0xffff;
+                                count += (key >>> 16) == bucket ? 1 : 0;
                             }
-                            s.sumAbove[st][bi] += above;
+                            s.lows[st][bi].addAll(found, count);
+                            if (sums) {
+                                double above = 0;
+                                for (int j = 0; j < n; j++) {
+                                    int key = ks[j];
+                                    // bucket − high half is negative exactly when the key lies above the bucket
+                                    above += Float.intBitsToFloat(key & ((bucket - (key >>> 16)) >> 31));
+                                }
+                                s.sumAbove[st][bi] += above;
+                            }
                         }
                     }
                 }
@@ -328,9 +369,7 @@ final class TopKSelection {
                         int thr = thresholds[i];
                         long c = 0;
                         for (int j = 0; j < n; j++) {
-                            if (ks[j] == thr) {
-                                c++;
-                            }
+                            c += ks[j] == thr ? 1 : 0;
                         }
                         s.counts[i] = c;
                     }
@@ -357,12 +396,20 @@ final class TopKSelection {
         }
     }
 
+    /**
+     * Pass 2 state. A chunk's state lists its low halves; the total folds them into histograms and keeps the chunk
+     * states themselves, in chunk order, while they hold at most {@link #RETAINED_MAX} entries.
+     */
     private static final class LowState {
+        final long offset;
         final IntList[][] lows;
         final double[][] sumAbove;
         long[][][] hist;
+        List<LowState> retained = new ArrayList<>();
+        long retainedSize;
 
-        LowState(int[][] buckets) {
+        LowState(long offset, int[][] buckets) {
+            this.offset = offset;
             lows = new IntList[buckets.length][];
             sumAbove = new double[buckets.length][];
             for (int s = 0; s < buckets.length; s++) {
@@ -381,6 +428,10 @@ final class TopKSelection {
                     hist[s] = new long[lows[s].length][LOW_BUCKETS];
                 }
             }
+            if (next == this) {
+                return; // the total itself never accumulates
+            }
+            long size = 0;
             for (int s = 0; s < lows.length; s++) {
                 for (int b = 0; b < lows[s].length; b++) {
                     long[] h = hist[s][b];
@@ -388,15 +439,16 @@ final class TopKSelection {
                     for (int i = 0; i < l.size; i++) {
                         h[l.values[i]]++;
                     }
-                    l.clear();
-                    if (next != this) {
-                        if (next.hist != null) {
-                            for (int i = 0; i < LOW_BUCKETS; i++) {
-                                h[i] += next.hist[s][b][i];
-                            }
-                        }
-                        sumAbove[s][b] += next.sumAbove[s][b];
-                    }
+                    size += l.size;
+                    sumAbove[s][b] += next.sumAbove[s][b];
+                }
+            }
+            if (retained != null) {
+                retainedSize += size;
+                if (retainedSize > retainedMax) {
+                    retained = null; // too many to keep: the equal counts take a third pass
+                } else {
+                    retained.add(next);
                 }
             }
         }
@@ -423,7 +475,7 @@ final class TopKSelection {
         final int threshold;
         final long need;
         final long equal;
-        /** {@code Σ value(key)} over the top k. */
+        /** {@code Σ value(key)} over the top k (NaN unless asked for). */
         final double sum;
         private final boolean all;
         private final boolean none;
@@ -444,12 +496,14 @@ final class TopKSelection {
             this(k, threshold, need, equal, sum, false, false);
         }
 
+        /** Selects nothing: no key is above {@code Integer.MAX_VALUE}, and no equal key is needed. */
         static Cut none(long k) {
             return new Cut(k, Integer.MAX_VALUE, 0, 0, 0, false, true);
         }
 
+        /** Selects everything: every key is above −1. */
         static Cut all(long k, double sum) {
-            return new Cut(k, 0, Long.MAX_VALUE, 0, sum, true, false);
+            return new Cut(k, -1, 0, 0, sum, true, false);
         }
 
         /** Selects every element. */
@@ -487,37 +541,54 @@ final class TopKSelection {
          * {@code keys[j]}) is among the top k.
          */
         void mark(long offset, int[] keys, int n, boolean[] in) {
-            if (all || none) {
-                Arrays.fill(in, 0, n, all);
-                return;
-            }
-            int thr = threshold;
-            long eq = equalBefore(offset);
-            long needed = need;
+            Cursor c = cursor(offset);
             for (int j = 0; j < n; j++) {
-                int key = keys[j];
-                in[j] = key > thr || (key == thr && eq++ < needed);
+                in[j] = c.in(keys[j]) != 0;
             }
+        }
+
+        /** A walker over one chunk's keys in index order. */
+        Cursor cursor(long offset) {
+            return new Cursor(threshold, need, equalBefore(offset));
+        }
+    }
+
+    /**
+     * Tests one chunk's keys in index order against a {@link Cut}; branch-free except at keys equal to the
+     * threshold.
+     */
+    static final class Cursor {
+        private final int threshold;
+        private final long need;
+        private long equalSeen;
+
+        Cursor(int threshold, long need, long equalBefore) {
+            this.threshold = threshold;
+            this.need = need;
+            this.equalSeen = equalBefore;
+        }
+
+        /** 1 when the next key ({@code key}, the key of the next index) is selected, else 0. */
+        int in(int key) {
+            int above = (threshold - key) >>> 31; // key > threshold (both in [−1, 2^31))
+            if (key == threshold) {
+                return equalSeen++ < need ? 1 : 0;
+            }
+            return above;
         }
     }
 
     /** A growable list of ints (one chunk's low key halves inside the crossing bucket). */
     private static final class IntList {
-        int[] values = new int[16];
+        int[] values = new int[0];
         int size;
 
-        void add(int v) {
-            if (size == values.length) {
-                values = Arrays.copyOf(values, size * 2);
+        void addAll(int[] v, int count) {
+            if (size + count > values.length) {
+                values = Arrays.copyOf(values, Math.max(size + count, values.length * 2));
             }
-            values[size++] = v;
-        }
-
-        void clear() {
-            size = 0;
-            if (values.length > 1024) {
-                values = new int[16];
-            }
+            System.arraycopy(v, 0, values, size, count);
+            size += count;
         }
     }
 
@@ -535,16 +606,27 @@ final class TopKSelection {
         return k;
     }
 
-    /** Per-thread flag arrays for {@link Cut#mark}, two slots. */
-    private static final ThreadLocal<boolean[][]> FLAGS = new ThreadLocal<>();
+    private static final ThreadLocal<int[]> LOWS = new ThreadLocal<>();
 
-    /** Flag array {@code slot} (0 or 1) of at least {@code n} elements, owned by the calling thread. */
-    static boolean[] flagScratch(int slot, int n) {
-        boolean[][] f = FLAGS.get();
-        if (f == null || f[0].length < n) {
-            f = new boolean[2][Math.max(n, 1)];
+    private static int[] lowScratch(int n) {
+        int[] l = LOWS.get();
+        if (l == null || l.length < n) {
+            l = new int[Math.max(n, 1)];
+            LOWS.set(l);
+        }
+        return l;
+    }
+
+    /** Per-thread flag arrays for {@link Cut#mark}. */
+    private static final ThreadLocal<boolean[]> FLAGS = new ThreadLocal<>();
+
+    /** A flag array of at least {@code n} elements, owned by the calling thread. */
+    static boolean[] flagScratch(int n) {
+        boolean[] f = FLAGS.get();
+        if (f == null || f.length < n) {
+            f = new boolean[Math.max(n, 1)];
             FLAGS.set(f);
         }
-        return f[slot];
+        return f;
     }
 }

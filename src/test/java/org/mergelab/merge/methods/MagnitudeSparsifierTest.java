@@ -97,6 +97,31 @@ class MagnitudeSparsifierTest {
         }
     }
 
+    /** Without the kept chunk lists (cap 0), a third pass counts the threshold's ties per chunk: same result. */
+    @Test
+    void tieCountingPassGivesTheSameSelection() {
+        MergeMethod ties = MethodRegistry.find("ties").orElseThrow();
+        MergeMethod bc = MethodRegistry.find("breadcrumbs").orElseThrow();
+        Random r = new Random(14);
+        long[] shape = {50, 400};
+        List<float[]> in = tiedInputs(r, numel(shape), 4);
+        long saved = TopKSelection.retainedMax;
+        TopKSelection.retainedMax = 0;
+        try {
+            for (double density : new double[] {0.2, 0.61}) {
+                ResolvedParams p = params(globals(ties), List.of(Map.of(), map("weight", 1.0, "density", density)));
+                assertKept(Float64Reference.magnitudeMask(tau(in), density), in, mergeAt(ties, p, shape, in, 800, 3),
+                        "ties density " + density);
+                ResolvedParams q = params(globals(bc), List.of(Map.of(), map("weight", 1.0, "density", density,
+                        "gamma", 0.05)));
+                assertKept(Float64Reference.breadcrumbsMask(tau(in), density, 0.05), in, mergeAt(bc, q, shape, in,
+                        800, 3), "breadcrumbs density " + density);
+            }
+        } finally {
+            TopKSelection.retainedMax = saved;
+        }
+    }
+
     /** Magnitudes spanning many binades and both halves of the float bits (the low-half histogram decides). */
     @Test
     void tiesTrimOnContinuousMagnitudes() {
