@@ -82,13 +82,17 @@ public final class MergeBenchmark {
                 : cores > 1 ? List.of(1, cores) : List.of(1);
         for (int rep = 0; rep < settings.reps(); rep++) {
             log.accept("repetition " + (rep + 1) + " of " + settings.reps());
+            settle();
             floor.add(floor(models.subList(0, 2), modelBytes, dir.resolve("floor.bin")));
+            settle();
             floor3.add(floor(models, modelBytes, dir.resolve("floor.bin")));
+            settle();
             cpCat.add(cpCat(models, dir.resolve("cp-out")));
             for (var e : configs.entrySet()) {
                 for (int t : threadCounts) {
                     String key = e.getKey() + "@" + t;
                     long[] peak = new long[1];
+                    settle();
                     double s = merge(e.getValue(), out, t, peak);
                     times.computeIfAbsent(key, k -> new ArrayList<>()).add(s);
                     rss.merge(key, peak[0], Math::max);
@@ -139,6 +143,15 @@ public final class MergeBenchmark {
                 readMapped(shard);
             }
         }
+    }
+
+    /**
+     * Flushes dirty pages left by the previous measurement ({@code sync}) so each measurement starts from the same
+     * state: otherwise the write-back of the last merge's output is charged to the next run.
+     */
+    private static void settle() throws IOException, InterruptedException {
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
+        Thread.sleep(200);
     }
 
     /** Reads every input shard through a mapping and writes an output-sized file with positional writes and fsync. */

@@ -27,6 +27,12 @@ abstract class BaseToOther implements MergeMethod {
         return List.of();
     }
 
+    /** Crop to the common vocabulary as mergekit's slerp does (and the DeLERP forks); nearswap refuses. */
+    @Override
+    public VocabRule vocabRule() {
+        return VocabRule.CROP_TO_SMALLEST;
+    }
+
     @Override
     public final BaseRole baseRole() {
         return BaseRole.SPECIAL;

@@ -14,11 +14,6 @@ import org.mergelab.merge.TensorJob;
  */
 public final class Delerp extends BaseToOther {
     @Override
-    public VocabRule vocabRule() {
-        return VocabRule.CROP_TO_SMALLEST; // mergekit's rectify_embed_sizes (slerp, and the DeLERP forks)
-    }
-
-    @Override
     public String name() {
         return "delerp";
     }

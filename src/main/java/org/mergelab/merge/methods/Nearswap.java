@@ -14,6 +14,11 @@ public final class Nearswap extends BaseToOther {
     }
 
     @Override
+    public VocabRule vocabRule() {
+        return VocabRule.NONE; // mergekit's nearswap has no embedding rectification
+    }
+
+    @Override
     ChunkKernel prepare(TensorJob job, int a, int b, double tValue) {
         float t = (float) tValue;
         return (offset, in, out, n) -> {

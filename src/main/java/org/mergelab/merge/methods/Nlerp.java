@@ -12,11 +12,6 @@ public final class Nlerp extends BaseToOther {
     static final double EPS = 1e-8;
 
     @Override
-    public VocabRule vocabRule() {
-        return VocabRule.CROP_TO_SMALLEST; // mergekit's rectify_embed_sizes (slerp, and the DeLERP forks)
-    }
-
-    @Override
     public String name() {
         return "nlerp";
     }
