@@ -48,14 +48,11 @@ class MergeCliErrorsTest {
 
     @BeforeAll
     static void models() throws IOException {
-        var spec = SyntheticLlama.Spec.tiny().withShardBytes(20_000);
-        base = dir.resolve("base");
-        a = dir.resolve("ft-a");
-        b = dir.resolve("ft-b");
+        TinyFamily family = TinyFamily.write(dir);
+        base = family.base();
+        a = family.a();
+        b = family.b();
         wide = dir.resolve("wide");
-        SyntheticLlama.write(base, spec, 1, 0, 0);
-        SyntheticLlama.write(a, spec, 1, 2, 0.3);
-        SyntheticLlama.write(b, spec, 1, 3, 0.3);
         SyntheticLlama.write(wide, new SyntheticLlama.Spec(2, 48, 64, 4, 2, 96, DType.BF16, 20_000, false), 1, 4,
                 0.3);
     }

@@ -42,13 +42,10 @@ class MergeCliTest {
 
     @BeforeAll
     static void models() throws IOException {
-        var spec = SyntheticLlama.Spec.tiny().withShardBytes(20_000);
-        base = dir.resolve("base");
-        a = dir.resolve("ft-a");
-        b = dir.resolve("ft-b");
-        SyntheticLlama.write(base, spec, 1, 0, 0);
-        SyntheticLlama.write(a, spec, 1, 2, 0.3);
-        SyntheticLlama.write(b, spec, 1, 3, 0.3);
+        TinyFamily family = TinyFamily.write(dir);
+        base = family.base();
+        a = family.a();
+        b = family.b();
     }
 
     /** A method case: its YAML body (models and parameters) and the float64 reference per tensor. */

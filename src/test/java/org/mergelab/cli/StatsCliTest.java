@@ -14,7 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mergelab.io.ModelFolder;
 import org.mergelab.io.ModelTensor;
 import org.mergelab.merge.StatsCsv;
-import org.mergelab.zoo.SyntheticLlama;
 
 /** {@code merge --stats}: one CSV row per output tensor, values checked against norms computed here. */
 class StatsCliTest {
@@ -27,13 +26,10 @@ class StatsCliTest {
 
     @BeforeAll
     static void models() throws IOException {
-        var spec = SyntheticLlama.Spec.tiny();
-        base = dir.resolve("base");
-        a = dir.resolve("ft-a");
-        b = dir.resolve("ft-b");
-        SyntheticLlama.write(base, spec, 1, 0, 0);
-        SyntheticLlama.write(a, spec, 1, 2, 0.3);
-        SyntheticLlama.write(b, spec, 1, 3, 0.3);
+        TinyFamily family = TinyFamily.write(dir);
+        base = family.base();
+        a = family.a();
+        b = family.b();
     }
 
     static double[] values(ModelTensor t) {
