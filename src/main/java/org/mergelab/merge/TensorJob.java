@@ -7,7 +7,8 @@ package org.mergelab.merge;
  *
  * <p>Chunks hold whole rows (slices along the last dimension; a 1-D tensor is one row) whenever a row has at most
  * {@value ChunkedJob#MAX_ROW} elements, so row-wise methods see every row in one piece, in both reductions and the
- * output pass.
+ * output pass. Reductions and the output pass cut the tensor into the same chunks, so a method may keep per-chunk
+ * results of a reduction (by chunk offset) and use them in its kernel (the magnitude trim's tie counts do).
  */
 public interface TensorJob {
     String tensorName();
