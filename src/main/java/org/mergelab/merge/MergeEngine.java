@@ -22,11 +22,12 @@ public final class MergeEngine implements AutoCloseable {
     private final ChunkedJob.Scratch scratch = new ChunkedJob.Scratch();
     private final long seed;
 
+    /** @param seed what random methods draw from ({@link CounterRandom}) */
     public MergeEngine(int threads, int chunk, long seed) {
-        this.seed = seed;
         if (threads < 1 || chunk < 1) {
             throw new IllegalArgumentException("threads and chunk must be >= 1");
         }
+        this.seed = seed;
         this.threads = threads;
         this.chunk = chunk;
         this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
@@ -37,7 +38,7 @@ public final class MergeEngine implements AutoCloseable {
     }
 
     /**
-     * Merges at least this large compile the Vector API kernels up front (~0.6 s here). Interpreted, those kernels
+     * Merges at least this large compile the Vector API kernels up front (~1 s here). Interpreted, those kernels
      * run ~100× slower, and a large merge would otherwise spend that time on its first chunks; a small merge is done
      * before the warm-up would pay off.
      */
