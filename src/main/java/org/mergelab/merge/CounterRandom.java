@@ -43,10 +43,7 @@ public final class CounterRandom {
         if (VECTOR) {
             LongVector lane = LongVector.zero(L).addIndex(1);
             for (int upper = L.loopBound(n); j < upper; j += L.length()) {
-                LongVector z = lane.add(first + j).mul(GOLDEN).add(key);
-                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
-                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
-                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
                 VectorMask<Long> keep = z.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, limit);
                 FloatVector v = FloatVector.fromArray(F, values, j);
                 FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, j);
@@ -68,10 +65,7 @@ public final class CounterRandom {
         if (VECTOR) {
             LongVector lane = LongVector.zero(L).addIndex(1);
             for (int upper = L.loopBound(n); j < upper; j += L.length()) {
-                LongVector z = lane.add(first + j).mul(GOLDEN).add(key);
-                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
-                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
-                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
                 // m < 2^53 converts exactly, and m·2^-53 is exact: the same double uniform() returns
                 DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11).convertShape(VectorOperators.L2D,
                         DL, 0)).mul(0x1.0p-53);
@@ -88,6 +82,13 @@ public final class CounterRandom {
     }
 
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
+    /** {@link #mix} on every lane. */
+    private static LongVector mixLanes(LongVector z) {
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+        return z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+    }
     private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
     /** Doubles with as many lanes as {@link #L}. */
     private static final VectorSpecies<Double> DL = VectorSpecies.of(double.class, L.vectorShape());
