@@ -12,12 +12,13 @@ import org.mergelab.zoo.world.World.Person;
 /** Reads rendered sentences back into slot values, to check what the corpus says against the world. */
 final class Readback {
     private static final Map<Template, Pattern> PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Pattern SENTENCE_END = Pattern.compile("(?<=\\.) ");
 
     private Readback() {}
 
     /** The sentences of a document (each ends with a period). */
     static String[] sentences(String doc) {
-        return doc.split("(?<=\\.) ");
+        return SENTENCE_END.split(doc);
     }
 
     /** Slot values of {@code sentence} as a rendering of {@code t}, or null (no match, or a repeated slot differs). */
