@@ -21,13 +21,17 @@ final class TerminalProgress implements Progress {
     }
 
     static Progress create(Mode mode, String task) {
-        boolean show = switch (mode) {
+        return shows(mode) ? new TerminalProgress(task) : Progress.NONE;
+    }
+
+    /** Whether a bar is drawn in {@code mode}: AUTO means stderr is a terminal and this is not CI. */
+    static boolean shows(Mode mode) {
+        return switch (mode) {
             case ALWAYS -> true;
             case NEVER -> false;
             case AUTO -> System.console() != null && System.console().isTerminal()
                     && System.getenv("CI") == null;
         };
-        return show ? new TerminalProgress(task) : Progress.NONE;
     }
 
     @Override
