@@ -1,6 +1,8 @@
 package org.mergelab.zoo.train;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,6 +28,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * Not thread-safe.
  */
 public final class LlamaTrainer implements AutoCloseable {
+    static {
+        // ND4J logs its backend, build information and op-mapping warnings at INFO/WARN on every start: noise on a
+        // CLI's stderr (java-stack.md G15). An explicit setting of the property wins.
+        if (System.getProperty("org.slf4j.simpleLogger.log.org.nd4j") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.org.nd4j", "error");
+        }
+    }
+
     /** Standard deviation of the initial matrices (HF's {@code initializer_range}). */
     static final double INIT_STD = 0.02;
 
@@ -34,7 +44,7 @@ public final class LlamaTrainer implements AutoCloseable {
     private final Map<String, INDArray> params = new LinkedHashMap<>();
     private final List<String> names;
     private final AdamW optimizer;
-    long T0;
+    private boolean backwardBuilt;
 
     private LlamaTrainer(ModelShape shape, Map<String, float[]> weights, AdamW.Settings settings) {
         this.shape = shape;
@@ -96,14 +106,31 @@ public final class LlamaTrainer implements AutoCloseable {
      * @return the batch's loss before the update
      */
     public double step(Batch batch, double lr) {
-        T0 = System.nanoTime();
-        OutAndGrad result = sd.calculateGradientsAndOutputs(placeholders(batch), List.of(SameDiffLlama.LOSS),
+        Map<String, INDArray> inputs = placeholders(batch);
+        if (!backwardBuilt) {
+            buildBackward();
+        }
+        OutAndGrad result = sd.calculateGradientsAndOutputs(inputs, List.of(SameDiffLlama.LOSS),
                 names);
         double loss = result.getOutputs().get(SameDiffLlama.LOSS).getDouble(0);
-        long t1 = System.nanoTime();
         optimizer.update(params, result.getGradients(), lr);
-        if (Boolean.getBoolean("dbg")) System.out.printf("DBG fwdbwd %.0f update %.0f%n", (t1 - T0) / 1e6, (System.nanoTime() - t1) / 1e6);
         return loss;
+    }
+
+    /**
+     * Builds the backward graph with System.out muted: SameDiff prints one "Added differentiated op" line per op to
+     * stdout while it does (G15), which would end up in a CLI's output. Output of other threads during these few
+     * hundred milliseconds is lost too; training runs on one thread.
+     */
+    private void buildBackward() {
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            sd.createGradFunction();
+        } finally {
+            System.setOut(stdout);
+        }
+        backwardBuilt = true;
     }
 
     /** The loss on {@code batch} without any update. */

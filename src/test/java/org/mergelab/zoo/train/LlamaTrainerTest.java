@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -216,6 +219,21 @@ class LlamaTrainerTest {
         Files.writeString(config, json.replace("\"intermediate_size\" : 64", "\"intermediate_size\" : 65"));
         e = assertThrows(BadInputException.class, () -> LlamaTrainer.load(out));
         assertTrue(e.getMessage().contains("mlp.gate_proj.weight"), e.getMessage());
+    }
+
+    @Test
+    void trainingPrintsNothingOnStandardOutput() throws IOException {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try (LlamaTrainer trainer = LlamaTrainer.create(MICRO, 8)) {
+            train(trainer, 2, 1e-3); // the first step builds the backward graph, which SameDiff announces op by op
+            trainer.tokenLogprobs(ids("the cat"));
+            trainer.export(dir.resolve("quiet"), JsonMapper.builder().build().createObjectNode());
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals("", captured.toString(StandardCharsets.UTF_8));
     }
 
     @Test
