@@ -20,7 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * computed from the items the way the eval package computes them (mean and sample-sd/√n; bits per byte weighted by
  * bytes).
  */
-final class ResultsFixture {
+public final class ResultsFixture {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String EXPERIMENT = "fixture";
 
@@ -84,7 +84,7 @@ final class ResultsFixture {
         return rows;
     }
 
-    Path write(Path dir) throws IOException {
+    public Path write(Path dir) throws IOException {
         StringBuilder sb = new StringBuilder();
         for (ObjectNode r : rows) {
             sb.append(JSON.writeValueAsString(r)).append('\n');
@@ -228,7 +228,7 @@ final class ResultsFixture {
      * every cell on val and test; three tasks (knowledge: 40 items, restricted: 30, narratives: 20 documents). LERP's
      * knowledge collapses at t = 0.5 (a cliff); knowledge peaks at t = 0.75 on val for every t-method.
      */
-    static ResultsFixture standard() {
+    public static ResultsFixture standard() {
         ResultsFixture f = new ResultsFixture();
         for (String split : List.of("val", "test")) {
             int off = split.equals("val") ? 0 : 3;
@@ -286,7 +286,7 @@ final class ResultsFixture {
     }
 
     /** The delerp-table style spec, as YAML, for the standard fixture. */
-    static final String SPEC = """
+    public static final String SPEC = """
             name: fixture
             references: [base, instruct]
             merges:
