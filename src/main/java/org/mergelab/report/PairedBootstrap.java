@@ -51,8 +51,10 @@ public final class PairedBootstrap {
             Map<String, double[]> res = new HashMap<>();
             Map<String, Double> obs = new HashMap<>();
             Map<String, String> why = new HashMap<>();
-            if (b == null || !b.hasItems()) {
-                others.forEach(c -> why.put(c.id(), "baseline has no per-item scores for " + task));
+            if (b == null || !b.hasItems() || !reproduces(b)) {
+                String problem = b == null || !b.hasItems() ? "the baseline has no per-item scores for " + task
+                        : "the baseline's per-item scores for " + task + " do not reproduce its " + b.primary();
+                others.forEach(c -> why.put(c.id(), problem));
             } else {
                 List<ResultRow.TaskScores> comparable = new ArrayList<>();
                 List<String> ids = new ArrayList<>();
@@ -64,6 +66,7 @@ public final class PairedBootstrap {
                             : ts.taskHash() != null && b.taskHash() != null && !ts.taskHash().equals(b.taskHash())
                                     ? task + " differs from the baseline's (task hash)"
                             : !Objects.equals(ts.primary(), b.primary()) ? task + " has another primary metric"
+                            : !reproduces(ts) ? task + "'s per-item scores do not reproduce its " + ts.primary()
                             : null;
                     if (problem == null) {
                         comparable.add(ts);
@@ -170,6 +173,19 @@ public final class PairedBootstrap {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether the items (and weights) give the reported primary value: a weighted metric written without its
+     * weights, or items of another metric, would make the bootstrap test something else than the table shows.
+     */
+    static boolean reproduces(ResultRow.TaskScores ts) {
+        ResultRow.Metric m = ts.metric(ts.primary());
+        if (m == null || m.value() == null) {
+            return false;
+        }
+        double v = statistic(ts, null);
+        return Math.abs(v - m.value()) <= 1e-6 * Math.max(1, Math.abs(m.value()));
     }
 
     /**

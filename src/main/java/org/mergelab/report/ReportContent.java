@@ -1,8 +1,9 @@
 package org.mergelab.report;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -202,7 +203,7 @@ final class ReportContent {
         List<String> header = new ArrayList<>(List.of("model"));
         m.columns.forEach(c -> header.add(c.name()));
         List<List<Document.Entry>> rows = new ArrayList<>();
-        Set<String> why = new LinkedHashSet<>();
+        Map<String, List<String>> why = new LinkedHashMap<>(); // reason → the entries it blanks
         List<Cell> order = m.comparisons.stream().map(PairedBootstrap.Comparison::cell).distinct().toList();
         for (Cell c : order) {
             List<Document.Entry> row = new ArrayList<>(List.of(Document.Entry.plain(c.label())));
@@ -212,7 +213,7 @@ final class ReportContent {
                 PairedBootstrap.Result r = cmp.result();
                 if (r == null) {
                     row.add(Document.Entry.plain("–"));
-                    why.add(c.label() + ", " + col.name() + ": no bootstrap (" + cmp.note() + ")");
+                    why.computeIfAbsent(cmp.note(), k -> new ArrayList<>()).add(c.label() + " / " + col.name());
                     continue;
                 }
                 int d = col.decimals();
@@ -222,7 +223,8 @@ final class ReportContent {
             rows.add(row);
         }
         doc.table(new Document.Table(header, rows, 1, null));
-        notes.addAll(why);
+        why.forEach((reason, entries) -> notes.add("No bootstrap for " + String.join(", ", entries) + ": " + reason
+                + "."));
     }
 
     private static String signed(double v, int decimals) {
@@ -246,7 +248,11 @@ final class ReportContent {
                 "score on " + m.split));
         m.columns.forEach(c -> header.add(c.name()));
         List<List<Document.Entry>> rows = new ArrayList<>();
-        int d = ReportSpec.RELATIVE_MEAN.equals(m.scorer.selector()) ? 3 : 2;
+        int d = switch (m.scorer.selector()) {
+            case ReportSpec.RELATIVE_MEAN -> 3;
+            case ReportSpec.NORMALIZED_MEAN -> 1;
+            default -> m.column(m.scorer.selector(), "report.select_by").decimals();
+        };
         for (BestOnVal.Choice ch : m.bestOnVal) {
             List<Document.Entry> row = new ArrayList<>(List.of(Document.Entry.plain(ch.group().label()),
                     Document.Entry.plain(ch.cell().label()), Document.Entry.plain(String.valueOf(ch.candidates())),

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -99,8 +98,7 @@ public final class ResultsReader {
         }
         Map<String, Object> params = new LinkedHashMap<>();
         JsonNode paramsNode = n.path("params");
-        for (Iterator<Map.Entry<String, JsonNode>> it = paramsNode.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : paramsNode.properties()) {
             params.put(e.getKey(), e.getValue().isNumber() ? (Object) e.getValue().asDouble() : e.getValue().asText());
         }
         JsonNode tasksNode = n.get("tasks");
@@ -108,8 +106,7 @@ public final class ResultsReader {
             throw new RowException("missing 'tasks' object");
         }
         Map<String, ResultRow.TaskScores> tasks = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = tasksNode.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : tasksNode.properties()) {
             tasks.put(e.getKey(), taskScores(e.getKey(), e.getValue()));
         }
         JsonNode prov = n.path("provenance");
@@ -126,8 +123,7 @@ public final class ResultsReader {
             throw new RowException(where + ": missing 'metrics' object");
         }
         Map<String, ResultRow.Metric> metrics = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = metricsNode.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : metricsNode.properties()) {
             JsonNode m = e.getValue();
             metrics.put(e.getKey(), new ResultRow.Metric(number(m, "value", where + ".metrics." + e.getKey()),
                     number(m, "stderr", where + ".metrics." + e.getKey()), m.path("n").asInt(0),

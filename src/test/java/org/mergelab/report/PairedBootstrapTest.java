@@ -152,4 +152,21 @@ class PairedBootstrapTest {
         assertNotNull(find(a, "lerp t=0.9", "W").result()); // the other tasks still compare
         assertEquals(6, a.comparisons.size());
     }
+
+    @Test
+    void itemsThatDoNotReproduceTheReportedValueAreNotBootstrapped() throws IOException {
+        ObjectNode noWeights = tasks(ResultsFixture.hits(40, 26, 3), ResultsFixture.hits(40, 12, 1), bpb(30, 1.4));
+        ((ObjectNode) noWeights.get("p")).remove("weights"); // a weighted metric written without its weights
+        ReportModel m = model(new ResultsFixture()
+                .reference("ref", "test", tasks(ResultsFixture.hits(40, 20, 0), ResultsFixture.hits(40, 10, 1),
+                        bpb(30, 1.5)))
+                .merge("lerp", ResultsFixture.params("t", 0.5), "test", noWeights, null));
+        PairedBootstrap.Comparison c = find(m, "lerp t=0.5", "bpb");
+        assertNull(c.result());
+        assertEquals("p's per-item scores do not reproduce its bits_per_byte", c.note());
+        assertNotNull(find(m, "lerp t=0.5", "acc").result());
+        String md = MarkdownRenderer.render(ReportContent.build(m, List.of(), List.of()));
+        assertTrue(md.contains("- No bootstrap for lerp t=0.5 / bpb: p's per-item scores do not reproduce its"
+                + " bits\\_per\\_byte."), md);
+    }
 }
