@@ -2,6 +2,8 @@ package org.mergelab.report;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,10 +27,12 @@ public final class Experiment {
     private final List<Cell> cells;
     private final List<String> splits;
     private final List<String> tasks;
+    private final List<String> warnings;
 
-    private Experiment(String name, List<Cell> cells) {
+    private Experiment(String name, List<Cell> cells, List<String> warnings) {
         this.name = name;
         this.cells = cells;
+        this.warnings = warnings;
         Set<String> s = new TreeSet<>();
         Set<String> t = new LinkedHashSet<>();
         for (Cell c : cells) {
@@ -54,21 +58,36 @@ public final class Experiment {
             throw new BadInputException(results.file() + ": no rows of experiment '" + spec.experiment()
                     + "' (the file holds " + String.join(", ", others) + ")");
         }
-        List<Cell> cells = new ArrayList<>();
-        Set<String> labels = new LinkedHashSet<>();
+        // a label names one cell; when the spec changed under a label (new model files, new recipe), the cell
+        // written last is the current one and the earlier rows stay in the append-only file
+        Map<String, Cell> byLabel = new LinkedHashMap<>();
+        Map<String, Integer> lastRow = new HashMap<>();
+        Map<ResultRow, Integer> position = new IdentityHashMap<>();
+        for (int i = 0; i < results.rows().size(); i++) {
+            position.put(results.rows().get(i), i);
+        }
+        List<String> warnings = new ArrayList<>();
         for (List<ResultRow> rows : byCell.values()) {
             ResultRow first = rows.get(0);
             Map<String, ResultRow> bySplit = new LinkedHashMap<>();
             rows.stream().sorted(Comparator.comparing(ResultRow::split)).forEach(r -> bySplit.put(r.split(), r));
-            if (!labels.add(first.label())) {
-                throw new BadInputException(results.file() + ": two cells share the label '" + first.label()
-                        + "' (labels identify table rows)");
+            int last = rows.stream().mapToInt(position::get).max().orElseThrow();
+            Cell cell = new Cell(first.cellId(), first.kind(), first.label(), first.method(), first.model(),
+                    first.base(), first.models(), first.params(), first.seed(), Map.copyOf(bySplit));
+            Integer other = lastRow.get(first.label());
+            if (other != null) {
+                warnings.add("Two cells are labelled '" + first.label() + "'; the report uses the one written last"
+                        + " (cell " + (last > other ? cell.id() : byLabel.get(first.label()).id()) + ").");
+                if (last < other) {
+                    continue;
+                }
             }
-            cells.add(new Cell(first.cellId(), first.kind(), first.label(), first.method(), first.model(),
-                    first.base(), first.models(), first.params(), first.seed(), Map.copyOf(bySplit)));
+            byLabel.put(first.label(), cell);
+            lastRow.put(first.label(), last);
         }
+        List<Cell> cells = new ArrayList<>(byLabel.values());
         cells.sort(order(spec));
-        return new Experiment(spec.experiment(), List.copyOf(cells));
+        return new Experiment(spec.experiment(), List.copyOf(cells), List.copyOf(warnings));
     }
 
     private static Comparator<Cell> order(ReportSpec spec) {
@@ -128,6 +147,11 @@ public final class Experiment {
 
     public List<Cell> merges() {
         return cells.stream().filter(c -> !c.isReference()).toList();
+    }
+
+    /** What the reader of the report should know about the results (superseded cells). */
+    public List<String> warnings() {
+        return warnings;
     }
 
     /** The splits present, sorted. */

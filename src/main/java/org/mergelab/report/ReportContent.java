@@ -44,6 +44,7 @@ final class ReportContent {
         bootstrap(doc, m, notes);
         bestOnVal(doc, m);
         notes.addAll(m.results.warnings());
+        notes.addAll(m.experiment.warnings());
         if (!notes.isEmpty()) {
             doc.heading(2, "Notes");
             doc.bullets(notes);

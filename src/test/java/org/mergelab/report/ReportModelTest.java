@@ -260,4 +260,23 @@ class ReportModelTest {
         assertTrue(md.contains("no second split"), md);
         Files.deleteIfExists(dir.resolve("results.jsonl"));
     }
+
+    @Test
+    void whenTwoCellsShareALabelTheOneWrittenLastCounts() throws IOException {
+        ResultsFixture f = small();
+        // the same label written again later under another cell id (the recipe changed), with 10 of 10 right
+        ObjectNode newer = ResultsFixture.JSON.createObjectNode();
+        newer.setAll(f.rows().stream().filter(r -> r.get("label").asText().equals("lerp t=1")
+                && r.get("split").asText().equals("test")).findFirst().orElseThrow().deepCopy());
+        newer.put("cell_id", "feedfacefeedface");
+        newer.set("tasks", tasks(10, 2, 1.2));
+        f.rows().add(newer);
+        ReportModel m = model(SPEC, f);
+        Cell c = m.experiment.byLabel("lerp t=1");
+        assertEquals("feedfacefeedface", c.id());
+        assertEquals(100.0, estimate(m, "NatInt*", "lerp t=1").value(), 1e-9);
+        assertEquals(5, m.experiment.cells().size());
+        assertEquals(1, m.experiment.warnings().size());
+        assertTrue(m.experiment.warnings().get(0).contains("labelled 'lerp t=1'"), m.experiment.warnings().get(0));
+    }
 }

@@ -167,4 +167,33 @@ class ReportWriterTest {
         assertTrue(e.getMessage().contains("no result has metric 'f1'"), e.getMessage());
         assertFalse(Files.exists(out));
     }
+
+    @Test
+    void flatResultsStillGiveEveryPlot() throws IOException {
+        // every cell scores the same and keeps the norm: zero-width CIs, flat lines, a one-colour heatmap
+        ResultsFixture f = new ResultsFixture();
+        f.reference("base", "test", ResultsFixture.standardTasks(20, 0, 2.0, 0));
+        for (double t : new double[] {0, 0.5, 1}) {
+            f.merge("slerp", ResultsFixture.params("t", t), "test", ResultsFixture.standardTasks(20, 0, 2.0, 0),
+                    ResultsFixture.norms(1, 1, 2));
+        }
+        for (double lambda : new double[] {0.5, 1}) {
+            for (double density : new double[] {0.5, 1}) {
+                java.util.Map<String, Object> p = new java.util.LinkedHashMap<>();
+                p.put("lambda", lambda);
+                p.put("density", density);
+                f.merge("ties", p, "test", ResultsFixture.standardTasks(20, 0, 2.0, 0), ResultsFixture.norms(1, 1, 2));
+            }
+        }
+        Path res = f.write(dir.resolve("flat"));
+        Path s = dir.resolve("flat.yaml");
+        Files.writeString(s, "name: fixture\n");
+        List<Path> written = ReportWriter.write(s, res.getParent(), dir.resolve("flat-report"));
+        List<String> names = written.stream().map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png"))
+                .toList();
+        assertTrue(names.contains("heatmap_ties_density_lambda.png"), names.toString());
+        assertTrue(names.contains("layers_norm_ratio_slerp.png"), names.toString());
+        assertTrue(names.contains("pareto_knowledge_vs_restricted.png"), names.toString());
+        assertTrue(names.contains("capability_vs_t_narratives.png"), names.toString());
+    }
 }
