@@ -40,11 +40,12 @@ public final class LlamaTrainer implements AutoCloseable {
     static final double INIT_STD = 0.02;
 
     private final ModelShape shape;
-    final SameDiff sd;
+    private final SameDiff sd;
     private final Map<String, INDArray> params = new LinkedHashMap<>();
     private final List<String> names;
     private final AdamW optimizer;
     private boolean backwardBuilt;
+    private double lastGradientNorm = Double.NaN;
 
     private LlamaTrainer(ModelShape shape, Map<String, float[]> weights, AdamW.Settings settings) {
         this.shape = shape;
@@ -100,6 +101,11 @@ public final class LlamaTrainer implements AutoCloseable {
         return optimizer.steps();
     }
 
+    /** The global L2 norm of the last step's gradient, before clipping (NaN before the first step). */
+    public double lastGradientNorm() {
+        return lastGradientNorm;
+    }
+
     /**
      * One AdamW step on {@code batch} at learning rate {@code lr}.
      *
@@ -113,7 +119,11 @@ public final class LlamaTrainer implements AutoCloseable {
         OutAndGrad result = sd.calculateGradientsAndOutputs(inputs, List.of(SameDiffLlama.LOSS),
                 names);
         double loss = result.getOutputs().get(SameDiffLlama.LOSS).getDouble(0);
-        optimizer.update(params, result.getGradients(), lr);
+        lastGradientNorm = optimizer.update(params, result.getGradients(), lr);
+        // the results are ours: freed now instead of piling up off-heap until the garbage collector runs
+        result.getGradients().values().forEach(LlamaTrainer::free);
+        result.getOutputs().values().forEach(LlamaTrainer::free);
+        inputs.values().forEach(LlamaTrainer::free);
         return loss;
     }
 
