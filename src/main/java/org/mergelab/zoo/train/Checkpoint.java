@@ -38,7 +38,7 @@ public final class Checkpoint {
 
     /**
      * Writes the folder atomically (a temporary folder renamed when complete). {@code extraConfig} entries are added
-     * to config.json (e.g. how the model was trained) and may not replace an architecture key.
+     * to config.json (e.g. how the model was trained; null for none) and may not replace an architecture key.
      *
      * @param overwrite replace an existing non-empty {@code dir}
      */
@@ -49,7 +49,8 @@ public final class Checkpoint {
                     + " tokenizer of " + CharTokenizer.VOCAB_SIZE + " tokens");
         }
         ObjectNode config = shape.config();
-        extraConfig.properties().forEach(e -> {
+        ObjectNode extra = extraConfig == null ? config.objectNode() : extraConfig;
+        extra.properties().forEach(e -> {
             if (config.has(e.getKey())) {
                 throw new IllegalArgumentException("extra config key '" + e.getKey() + "' would replace the model's");
             }

@@ -38,13 +38,24 @@ public final class LlamaTrainer implements AutoCloseable {
 
     /** Standard deviation of the initial matrices (HF's {@code initializer_range}). */
     static final double INIT_STD = 0.02;
+    /**
+     * Rows of work after which the garbage collector is run: a training row counts 3 (forward and backward), a
+     * forward-only row 1. SameDiff's intermediate arrays live in native memory that is freed only when the garbage
+     * collector finds their small Java wrappers, and the Java heap grows too slowly to trigger it: measured at batch
+     * 32 × 128 (default shape), resident memory grew by 1.1 GB per step to 9.9 GB before the first collection, and
+     * steps took 1.8–2.0 s while touching fresh pages; with a collection (~50 ms) after each step it stayed at 2.3 GB
+     * and steps took 0.9–1.3 s on the same, busy machine.
+     */
+    static final int WORK_PER_COLLECTION = 48;
 
     private final ModelShape shape;
-    final SameDiff sd;
+    private final SameDiff sd;
     private final Map<String, INDArray> params = new LinkedHashMap<>();
     private final List<String> names;
     private final AdamW optimizer;
     private boolean backwardBuilt;
+    private double lastGradientNorm = Double.NaN;
+    private int workSinceCollection;
 
     private LlamaTrainer(ModelShape shape, Map<String, float[]> weights, AdamW.Settings settings) {
         this.shape = shape;
@@ -100,6 +111,11 @@ public final class LlamaTrainer implements AutoCloseable {
         return optimizer.steps();
     }
 
+    /** The global L2 norm of the last step's gradient, before clipping (NaN before the first step). */
+    public double lastGradientNorm() {
+        return lastGradientNorm;
+    }
+
     /**
      * One AdamW step on {@code batch} at learning rate {@code lr}.
      *
@@ -113,7 +129,12 @@ public final class LlamaTrainer implements AutoCloseable {
         OutAndGrad result = sd.calculateGradientsAndOutputs(inputs, List.of(SameDiffLlama.LOSS),
                 names);
         double loss = result.getOutputs().get(SameDiffLlama.LOSS).getDouble(0);
-        optimizer.update(params, result.getGradients(), lr);
+        lastGradientNorm = optimizer.update(params, result.getGradients(), lr);
+        // the results are ours: freed now instead of piling up off-heap until the garbage collector runs
+        result.getGradients().values().forEach(LlamaTrainer::free);
+        result.getOutputs().values().forEach(LlamaTrainer::free);
+        inputs.values().forEach(LlamaTrainer::free);
+        worked(3 * batch.rows());
         return loss;
     }
 
@@ -135,7 +156,18 @@ public final class LlamaTrainer implements AutoCloseable {
 
     /** The loss on {@code batch} without any update. */
     public double loss(Batch batch) {
-        return sd.output(placeholders(batch), SameDiffLlama.LOSS).get(SameDiffLlama.LOSS).getDouble(0);
+        double loss = sd.output(placeholders(batch), SameDiffLlama.LOSS).get(SameDiffLlama.LOSS).getDouble(0);
+        worked(batch.rows());
+        return loss;
+    }
+
+    /** Counts work done and runs the garbage collector when enough native garbage has piled up (see above). */
+    private void worked(int rows) {
+        workSinceCollection += rows;
+        if (workSinceCollection >= WORK_PER_COLLECTION) {
+            System.gc();
+            workSinceCollection = 0;
+        }
     }
 
     /**
@@ -153,6 +185,7 @@ public final class LlamaTrainer implements AutoCloseable {
         System.arraycopy(tokens, 0, input[0], 0, tokens.length - 1);
         Map<String, INDArray> ph = Map.of(SameDiffLlama.INPUT, Nd4j.createFromArray(input));
         float[] logits = sd.output(ph, SameDiffLlama.LOGITS).get(SameDiffLlama.LOGITS).data().asFloat();
+        worked(1);
         int v = shape.vocab();
         double[] lp = new double[tokens.length];
         lp[0] = Double.NaN;

@@ -45,10 +45,23 @@ class TrainBenchmark {
                 double forward = (System.nanoTime() - t0) / 1e6;
                 double[] sorted = ms.clone();
                 Arrays.sort(sorted);
-                System.out.printf(Locale.ROOT, "batch %d x %d: median %.0f ms/step, mean %.0f, min %.0f, max %.0f;"
-                        + " forward only %.0f ms; loss %.3f -> %.3f%n", rows, shape.context(), sorted[STEPS / 2],
-                        Arrays.stream(ms).average().orElseThrow(), sorted[0], sorted[STEPS - 1], forward, first, last);
+                System.out.printf(Locale.ROOT, "batch %d x %d: median %.0f ms/step (%.0f tokens/s), mean %.0f, min %.0f,"
+                        + " max %.0f; forward only %.0f ms; loss %.3f -> %.3f; %s%n", rows, shape.context(),
+                        sorted[STEPS / 2], rows * shape.context() * 1000 / sorted[STEPS / 2],
+                        Arrays.stream(ms).average().orElseThrow(), sorted[0], sorted[STEPS - 1], forward, first, last,
+                        residentMemory());
             }
+        }
+    }
+
+    /** VmRSS and VmHWM of this JVM (Linux), to see that native memory stays bounded over the steps. */
+    static String residentMemory() {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
+                    .filter(l -> l.startsWith("VmRSS") || l.startsWith("VmHWM")).map(l -> l.replaceAll("\\s+", " "))
+                    .reduce((a, b) -> a + ", " + b).orElse("");
+        } catch (java.io.IOException e) {
+            return "";
         }
     }
 
