@@ -164,6 +164,10 @@ public final class ResultStore implements Closeable {
     }
 
     private void writeCsv() throws IOException {
+        if (rows.isEmpty()) {
+            Files.deleteIfExists(dir.resolve(CSV));
+            return;
+        }
         Set<String> columns = new LinkedHashSet<>();
         List<Map<String, String>> flat = new ArrayList<>();
         for (JsonNode row : rows.values()) {

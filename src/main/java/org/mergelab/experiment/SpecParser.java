@@ -137,7 +137,8 @@ public final class SpecParser {
         int limit = 0;
         if (m.containsKey("limit")) {
             if (!(m.get("limit") instanceof Integer n) || n < 1) {
-                throw bad("tasks.limit", "must be a whole number >= 1 (items per task), got " + describe(m.get("limit")));
+                throw bad("tasks.limit", "must be a whole number >= 1 (items per task), got "
+                        + describe(m.get("limit")));
             }
             limit = n;
         }
@@ -375,7 +376,8 @@ public final class SpecParser {
     private String name(Object node, String where) {
         String s = string(node, where);
         if (!NAME.matcher(s).matches()) {
-            throw bad(where, "'" + s + "' is not a name (letters, digits, '.', '_', '-'; starting with a letter or digit)");
+            throw bad(where, "'" + s + "' is not a name (letters, digits, '.', '_', '-'; starting with a letter or"
+                    + " digit)");
         }
         return s;
     }

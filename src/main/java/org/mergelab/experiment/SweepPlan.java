@@ -100,7 +100,7 @@ public final class SweepPlan implements AutoCloseable {
         }
     }
 
-    /** Merging and comparing need one architecture: every model has the first one's tensors, shapes and dtypes aside. */
+    /** Merging and comparing need one architecture: every model has the first one's tensors and shapes. */
     private static void checkSameTensors(ExperimentSpec spec, Map<String, ModelFolder> folders) {
         String first = folders.keySet().iterator().next();
         ModelFolder ref = folders.get(first);

@@ -136,39 +136,47 @@ public final class SweepRunner {
             Map<Cell, List<String>> todo = pending(plan, store.rows(), store.dir());
             store.writeManifest(manifest(store, startedAt, null, git));
             listener.starting(plan.cells().size(), todo.size());
-            int perJob = Math.max(1, options.threads() / options.jobs());
-            CellEvaluator evaluator = new CellEvaluator(OrtRuntime.create(perJob),
-                    new EvalCache(store.dir().resolve("cache"), !options.force()), options.batchSize());
-            MergeStrategy merges = options.materialize()
-                    ? new MaterializedMerge(plan, perJob, options.keepDir(), listener::note)
-                    : new InMemoryMerge(plan, perJob);
-            ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), r -> {
-                Thread t = new Thread(r, "sweep-cell");
-                t.setDaemon(true);
-                return t;
-            });
-            try {
-                List<Future<?>> running = new ArrayList<>();
-                todo.forEach((cell, splits) -> running.add(pool.submit(() -> {
-                    List<ResultRow> rows = runCell(cell, splits, merges, evaluator, git);
-                    synchronized (store) {
-                        for (ResultRow row : rows) {
-                            store.append(row);
-                        }
-                        store.writeManifest(manifest(store, startedAt, null, git));
-                        listener.cellDone(cell, rows);
-                    }
-                    return null;
-                })));
-                for (Future<?> f : running) {
-                    await(f);
-                }
-            } finally {
-                pool.shutdownNow();
+            if (!todo.isEmpty()) {
+                runAll(todo, store, startedAt, git);
             }
             store.writeManifest(manifest(store, startedAt, now(), git));
             return new Summary(store.dir(), plan.cells().size(), todo.size(), plan.cells().size() - todo.size(),
                     store.size(), (System.nanoTime() - started) / 1e9);
+        }
+    }
+
+    /** Runs the cells on {@code jobs} threads, storing each cell's rows as it finishes. */
+    private void runAll(Map<Cell, List<String>> todo, ResultStore store, String startedAt, String git)
+            throws IOException, InterruptedException {
+        int perJob = Math.max(1, options.threads() / options.jobs());
+        CellEvaluator evaluator = new CellEvaluator(OrtRuntime.create(perJob),
+                new EvalCache(store.dir().resolve("cache"), !options.force()), options.batchSize());
+        MergeStrategy merges = options.materialize()
+                ? new MaterializedMerge(plan, perJob, options.keepDir(), listener::note)
+                : new InMemoryMerge(plan, perJob);
+        ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), r -> {
+            Thread t = new Thread(r, "sweep-cell");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            todo.forEach((cell, splits) -> running.add(pool.submit(() -> {
+                List<ResultRow> rows = runCell(cell, splits, merges, evaluator, git);
+                synchronized (store) {
+                    for (ResultRow row : rows) {
+                        store.append(row);
+                    }
+                    store.writeManifest(manifest(store, startedAt, null, git));
+                    listener.cellDone(cell, rows);
+                }
+                return null;
+            })));
+            for (Future<?> f : running) {
+                await(f);
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
@@ -193,24 +201,35 @@ public final class SweepRunner {
         Map<String, List<Task>> tasks = new LinkedHashMap<>();
         splits.forEach(s -> tasks.put(s, plan.tasks().get(s)));
         try (CellModel model = cell.isReference() ? reference(cell) : merges.merge(cell)) {
-            CellEvaluator.Evaluation ev = evaluator.evaluate(model, tasks);
-            NormSummary norms = cell.isReference() ? null : NormSummary.of(model.stats(), cell.config().baseInput(),
-                    INTERPOLATIONS.contains(cell.method()) && cell.params().get("t") instanceof Number t
-                            ? t.doubleValue() : null);
-            Long rss = ProcessFacts.peakRssMb();
-            Map<String, String> hashes = new LinkedHashMap<>();
-            List<String> used = cell.isReference() ? List.of(cell.model()) : cell.config().inputs();
-            used.forEach(a -> hashes.put(a, plan.modelHashes().get(a)));
-            ExperimentSpec spec = plan.spec();
-            List<ResultRow> rows = new ArrayList<>();
-            ev.splits().forEach((split, s) -> rows.add(new ResultRow(cell.id(), spec.name(), cell.kind().key(),
-                    cell.label(), cell.method(), cell.model(), cell.base(), cell.models(), cell.params(), cell.seed(),
-                    split, s.tasks(), norms, new ResultRow.Timing(ResultRow.Timing.round(model.mergeSeconds()),
-                            ResultRow.Timing.round(ev.loadSeconds()), ResultRow.Timing.round(s.seconds()), rss,
-                            s.cached()),
-                    new ResultRow.Provenance(Version.get(), git, spec.hash(), hashes, ev.identity(), now()))));
-            return rows;
+            return rows(cell, model, evaluator.evaluate(model, tasks), git);
+        } catch (BadInputException e) {
+            throw new BadInputException("cell '" + cell.label() + "': " + e.getMessage(), e);
         }
+    }
+
+    /** The cell's rows, one per split evaluated. */
+    private List<ResultRow> rows(Cell cell, CellModel model, CellEvaluator.Evaluation ev, String git) {
+        NormSummary norms = cell.isReference() ? null : NormSummary.of(model.stats(), cell.config().baseInput(),
+                interpolationT(cell));
+        Long rss = ProcessFacts.peakRssMb();
+        Map<String, String> hashes = new LinkedHashMap<>();
+        List<String> used = cell.isReference() ? List.of(cell.model()) : cell.config().inputs();
+        used.forEach(a -> hashes.put(a, plan.modelHashes().get(a)));
+        ExperimentSpec spec = plan.spec();
+        var provenance = new ResultRow.Provenance(Version.get(), git, spec.hash(), hashes, ev.identity(), now());
+        List<ResultRow> rows = new ArrayList<>();
+        ev.splits().forEach((split, s) -> rows.add(new ResultRow(cell.id(), spec.name(), cell.kind().key(),
+                cell.label(), cell.method(), cell.model(), cell.base(), cell.models(), cell.params(), cell.seed(),
+                split, s.tasks(), norms, new ResultRow.Timing(ResultRow.Timing.round(model.mergeSeconds()),
+                        ResultRow.Timing.round(ev.loadSeconds()), ResultRow.Timing.round(s.seconds()), rss,
+                        s.cached()), provenance)));
+        return rows;
+    }
+
+    /** The {@code t} of a two-model interpolation from the base, else null. */
+    private static Double interpolationT(Cell cell) {
+        return INTERPOLATIONS.contains(cell.method()) && cell.params().get("t") instanceof Number n
+                ? n.doubleValue() : null;
     }
 
     /** A reference model: the folder as it is. */

@@ -39,7 +39,8 @@ class SweepCliTest {
         List<String> out = r.out().lines().toList();
         assertEquals(5, out.size(), r.out());
         assertTrue(out.stream().anyMatch(l -> l.matches("\\[\\d/4] delerp t=0\\.999  val: choice acc=\\d\\.\\d{4}"
-                + " qa exact_match=\\d\\.\\d{4} refuse refusal_rate=\\d\\.\\d{4} text bits_per_byte=\\d+\\.\\d{4}  test: .*"
+                + " qa exact_match=\\d\\.\\d{4} refuse refusal_rate=\\d\\.\\d{4}"
+                + " text bits_per_byte=\\d+\\.\\d{4}  test: .*"
                 + "\\(merge \\d+\\.\\d\\d s, eval \\d+\\.\\d\\d s\\)")), r.out());
         assertTrue(out.getLast().matches("sweep e2e: 4 cells \\(4 run, 0 already done\\), 8 rows in \\d+\\.\\d s;"
                 + " results in " + results), out.getLast());
@@ -129,7 +130,8 @@ class SweepCliTest {
                 results);
 
         Path method = f.spec("bad-method", "merges:\n  - {method: slurp, base: base, models: [base, chat]}\n");
-        expectBad(method + ": merges[0].method: unknown method 'slurp'; expected one of linear, slerp", method, results);
+        expectBad(method + ": merges[0].method: unknown method 'slurp'; expected one of linear, slerp", method,
+                results);
 
         Path models = f.spec("bad-models", "merges:\n  - {method: delerp, base: base, models: [base, chat, math],"
                 + " parameters: {t: 0.5}}\n");

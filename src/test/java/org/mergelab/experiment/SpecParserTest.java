@@ -218,7 +218,8 @@ class SpecParserTest {
         Files.writeString(same, "models:\n  base: m/base\n  again: m/../m/base\nreferences: [base]\n");
         e = assertThrows(BadInputException.class, () -> SpecParser.parse(same));
         assertEquals(same + ": models.again: is the same folder as models.base (" + Path.of("m/base")
-                .toAbsolutePath() + "); give each model one alias", e.getMessage(), "relative to the current directory");
+                .toAbsolutePath() + "); give each model one alias", e.getMessage(),
+                "relative to the current directory");
     }
 
     @Test

@@ -153,7 +153,8 @@ class SweepRunnerTest {
         assertTrue(manifest.get("finished").isTextual());
         List<String> csv = Files.readAllLines(results.resolve(ResultStore.CSV), StandardCharsets.UTF_8);
         assertEquals(7, csv.size());
-        assertTrue(csv.getFirst().startsWith("cell_id,experiment,kind,label,method,model,base,models,"), csv.getFirst());
+        assertTrue(csv.getFirst().startsWith("cell_id,experiment,kind,label,method,model,base,models,"),
+                csv.getFirst());
         assertTrue(csv.getFirst().contains("tasks.choice.metrics.acc.value"), csv.getFirst());
         assertTrue(csv.getFirst().contains("norms.max_norm_ratio"), csv.getFirst());
 
