@@ -104,15 +104,10 @@ public final class SweepRunner {
     private static void checkSameTasks(SweepPlan plan, Path resultsDir, Cell cell, String split, JsonNode row) {
         List<Task> tasks = plan.tasks().get(split);
         JsonNode stored = row.path("tasks");
-        String problem = null;
-        if (stored.size() != tasks.size()) {
-            problem = stored.size() + " tasks, now " + tasks.size();
-        }
-        for (Task t : tasks) {
+        String problem = stored.size() != tasks.size() ? stored.size() + " tasks, now " + tasks.size() : null;
+        for (int i = 0; i < tasks.size() && problem == null; i++) {
+            Task t = tasks.get(i);
             JsonNode s = stored.path(t.name());
-            if (problem != null) {
-                break;
-            }
             if (s.isMissingNode()) {
                 problem = "no task '" + t.name() + "'";
             } else if (!s.path("task_hash").asText().equals(t.hash())) {
