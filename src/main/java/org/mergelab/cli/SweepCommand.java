@@ -48,7 +48,8 @@ final class SweepCommand implements Callable<Integer> {
 
     @Option(names = "--materialize", paramLabel = "DIR", arity = "0..1", fallbackValue = "",
             description = "write each merge to disk as 'mergelab merge' does and evaluate it from there; keep the"
-                    + " models in DIR when given (else each goes to a temporary folder deleted after its cell)")
+                    + " models in DIR when given (else each goes to a temporary folder deleted after its cell);"
+                    + " before SPEC, write --materialize=DIR")
     String materialize;
 
     @Option(names = "--jobs", paramLabel = "N", defaultValue = "1",
