@@ -53,8 +53,8 @@ final class SweepCommand implements Callable<Integer> {
     String materialize;
 
     @Option(names = "--jobs", paramLabel = "N", defaultValue = "1",
-            description = "cells at once (default ${DEFAULT-VALUE}); each holds its merged model as float32 plus"
-                    + " its ONNX Runtime session, about 2-3x the model's float32 size")
+            description = "cells at once (default ${DEFAULT-VALUE}); each holds its merged model and an ONNX Runtime"
+                    + " session, about 2.5x the model's float32 size at the peak")
     int jobs;
 
     @Option(names = "--threads", paramLabel = "N", description = "cores for the whole sweep, shared by the jobs"

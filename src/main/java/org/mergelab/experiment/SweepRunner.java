@@ -40,7 +40,7 @@ public final class SweepRunner {
      * @param force run every cell again, without reading stored rows or cached task results
      * @param materialize write each merge to disk and evaluate it from there
      * @param keepDir with {@code materialize}: where the merged models stay; null deletes each after its cell
-     * @param jobs cells at once; each holds its merged model in memory (float32) plus its ONNX Runtime session
+     * @param jobs cells at once; each holds its merged model (output dtype) plus its ONNX Runtime session (float32)
      * @param threads cores for the whole sweep, shared evenly by the jobs (merge workers and ORT threads)
      * @param batchSize sequences per forward pass (never changes a score)
      */
