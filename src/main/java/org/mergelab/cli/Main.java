@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mergelab", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "Merge Hugging Face checkpoints, evaluate them, sweep and report.",
         subcommands = {MergeCommand.class, InspectCommand.class, SynthCommand.class, BenchCommand.class,
-            ScoreCommand.class, EvalCommand.class, ZooCommand.class, ReportCommand.class,
+            ScoreCommand.class, EvalCommand.class, SweepCommand.class, ReportCommand.class, ZooCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;

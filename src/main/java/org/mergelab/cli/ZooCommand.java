@@ -9,12 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.mergelab.BadInputException;
 import org.mergelab.eval.OrtRuntime;
 import org.mergelab.eval.TaskResult;
+import org.mergelab.merge.Progress;
 import org.mergelab.zoo.Family;
 import org.mergelab.zoo.FamilyEvaluation;
 import org.mergelab.zoo.FamilyTrainer;
@@ -101,17 +99,12 @@ final class ZooCommand implements Runnable {
             TaskSets.write(world, taskDir);
             long totalSteps = recipes.stream().mapToLong(FamilyTrainer.Recipe::steps).sum();
             Map<String, FamilyTrainer.Run> runs = new LinkedHashMap<>();
-            try (ProgressBar bar = TerminalProgress.shows(mode) ? new ProgressBarBuilder().setTaskName("zoo train")
-                    .setInitialMax(totalSteps).setUnit(" steps", 1).setStyle(ProgressBarStyle.ASCII)
-                    .setUpdateIntervalMillis(500).continuousUpdate().build() : null) {
+            try (Progress bar = TerminalProgress.create(mode, "zoo train", " steps", 1)) {
+                bar.start(totalSteps, recipes.size());
                 for (FamilyTrainer.Recipe r : recipes) {
                     err.printf(Locale.ROOT, "mergelab: training %s (%d steps)%n", r.name(), r.steps());
-                    FamilyTrainer.Run run = FamilyTrainer.train(r, corpus, shape, seed, zoo, (m, step, n, loss) -> {
-                        if (bar != null) {
-                            bar.step();
-                            bar.setExtraMessage(String.format(Locale.ROOT, " %s loss %.3f", m, loss));
-                        }
-                    });
+                    FamilyTrainer.Run run = FamilyTrainer.train(r, corpus, shape, seed, zoo,
+                            (m, step, n, loss) -> bar.advance(1));
                     runs.put(r.name(), run);
                     err.printf(Locale.ROOT, "mergelab: %s: loss %.3f, held-out narrative loss %.3f, %.0f s%n",
                             r.name(), run.lossCurve().getLast()[1], run.heldOutNarrativeLoss(), run.wallSeconds());

@@ -23,13 +23,13 @@ public final class Evaluator {
         for (Task t : tasks) {
             progress.accept(t.name());
             long started = System.nanoTime();
-            List<Metric> metrics = switch (t.spec().type()) {
+            TaskResult.Scored scored = switch (t.spec().type()) {
                 case PERPLEXITY -> PerplexityEval.run(t, ctx);
                 case MULTIPLE_CHOICE -> MultipleChoiceEval.run(t, ctx);
                 case GENERATE -> GenerateEval.run(t, ctx);
                 case REFUSAL -> RefusalEval.run(t, ctx);
             };
-            out.add(new TaskResult(t, metrics, (System.nanoTime() - started) / 1e9));
+            out.add(new TaskResult(t, scored.metrics(), scored.items(), (System.nanoTime() - started) / 1e9));
         }
         return out;
     }

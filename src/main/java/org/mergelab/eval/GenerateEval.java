@@ -15,7 +15,7 @@ import ai.onnxruntime.OrtException;
 final class GenerateEval {
     private GenerateEval() {}
 
-    static List<Metric> run(Task task, EvalContext ctx) throws OrtException {
+    static TaskResult.Scored run(Task task, EvalContext ctx) throws OrtException {
         TaskSpec spec = task.spec();
         List<String> completions = Completions.of(task, ctx);
         int n = completions.size();
@@ -28,7 +28,8 @@ final class GenerateEval {
                 }
             }
         }
-        return List.of(new Metric("exact_match", Stats.mean(em), Stats.meanStderr(em), n, true));
+        return new TaskResult.Scored(List.of(new Metric("exact_match", Stats.mean(em), Stats.meanStderr(em), n, true)),
+                new ItemScores(em, null));
     }
 
     static String extract(String completion, TaskSpec spec) {

@@ -16,7 +16,7 @@ import ai.onnxruntime.OrtException;
 final class MultipleChoiceEval {
     private MultipleChoiceEval() {}
 
-    static List<Metric> run(Task task, EvalContext ctx) throws OrtException {
+    static TaskResult.Scored run(Task task, EvalContext ctx) throws OrtException {
         TaskSpec spec = task.spec();
         int maxLen = ctx.maxLength(spec);
         long prefix = ctx.prefix(spec);
@@ -53,8 +53,9 @@ final class MultipleChoiceEval {
             acc[i] = best == c.gold() ? 1 : 0;
             accNorm[i] = bestNorm == c.gold() ? 1 : 0;
         }
-        return List.of(new Metric("acc", Stats.mean(acc), Stats.meanStderr(acc), n, true),
-                new Metric("acc_norm", Stats.mean(accNorm), Stats.meanStderr(accNorm), n, true));
+        return new TaskResult.Scored(List.of(new Metric("acc", Stats.mean(acc), Stats.meanStderr(acc), n, true),
+                new Metric("acc_norm", Stats.mean(accNorm), Stats.meanStderr(accNorm), n, true)),
+                new ItemScores(acc, null));
     }
 
     /** The scoring request of {@code continuation} after {@code context}. */

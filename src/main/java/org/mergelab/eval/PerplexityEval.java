@@ -18,7 +18,7 @@ import ai.onnxruntime.OrtException;
 final class PerplexityEval {
     private PerplexityEval() {}
 
-    static List<Metric> run(Task task, EvalContext ctx) throws OrtException {
+    static TaskResult.Scored run(Task task, EvalContext ctx) throws OrtException {
         int maxLen = ctx.maxLength(task.spec());
         long prefix = ctx.prefix(task.spec());
         List<Scorer.Request> requests = new ArrayList<>();
@@ -45,12 +45,17 @@ final class PerplexityEval {
         Double seByte = Stats.ratioStderr(nll, bytes);
         Double seWord = Stats.ratioStderr(nll, words);
         double ln2 = Math.log(2);
-        return List.of(
+        double[] bitsPerByte = new double[n];
+        for (int d = 0; d < n; d++) {
+            bitsPerByte[d] = nll[d] / bytes[d] / ln2;
+        }
+        List<Metric> metrics = List.of(
                 new Metric("bits_per_byte", perByte / ln2, seByte == null ? null : seByte / ln2, n, false),
                 new Metric("byte_perplexity", Math.exp(perByte), seByte == null ? null : Math.exp(perByte) * seByte,
                         n, false),
                 new Metric("word_perplexity", Math.exp(perWord), seWord == null ? null : Math.exp(perWord) * seWord,
                         n, false));
+        return new TaskResult.Scored(metrics, new ItemScores(bitsPerByte, bytes));
     }
 
     /**

@@ -13,7 +13,7 @@ import ai.onnxruntime.OrtException;
 final class RefusalEval {
     private RefusalEval() {}
 
-    static List<Metric> run(Task task, EvalContext ctx) throws OrtException {
+    static TaskResult.Scored run(Task task, EvalContext ctx) throws OrtException {
         List<String> completions = Completions.of(task, ctx);
         int n = completions.size();
         double[] refused = new double[n];
@@ -22,8 +22,9 @@ final class RefusalEval {
         }
         double rate = Stats.mean(refused);
         Double se = Stats.meanStderr(refused);
-        return List.of(new Metric("refusal_rate", rate, se, n, false),
-                new Metric("willingness", 10 * (1 - rate), se == null ? null : 10 * se, n, true));
+        return new TaskResult.Scored(List.of(new Metric("refusal_rate", rate, se, n, false),
+                new Metric("willingness", 10 * (1 - rate), se == null ? null : 10 * se, n, true)),
+                new ItemScores(refused, null));
     }
 
     static boolean isRefusal(String completion, List<Pattern> patterns) {

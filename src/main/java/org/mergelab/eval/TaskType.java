@@ -23,6 +23,16 @@ public enum TaskType {
         return Arrays.stream(values()).filter(t -> t.key().equals(key)).findFirst().orElse(null);
     }
 
+    /** The metric a task of this type is summarized by, and whose per-item values {@link ItemScores} keeps. */
+    public String primaryMetric() {
+        return switch (this) {
+            case PERPLEXITY -> "bits_per_byte";
+            case MULTIPLE_CHOICE -> "acc";
+            case GENERATE -> "exact_match";
+            case REFUSAL -> "refusal_rate";
+        };
+    }
+
     /** Whether the task generates text (and so wants the KV-cache graph). */
     public boolean generates() {
         return this == GENERATE || this == REFUSAL;

@@ -3,18 +3,22 @@ package org.mergelab.eval;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.mergelab.BadInputException;
+import org.mergelab.io.DType;
 import org.mergelab.io.FloatCodec;
 import org.mergelab.io.ModelFolder;
 import org.mergelab.io.ModelTensor;
+import org.mergelab.io.OutTensor;
 
 /**
  * A model's tensors by HF name, read as float32 whatever they are stored as: a model folder on disk (bf16 and f16
- * widen exactly), or tensors in memory such as a merge's output. Only the tensors a graph needs are ever read.
+ * widen exactly), or tensors in memory such as a merge's output (as float32 arrays, or in their stored dtype). Only
+ * the tensors a graph needs are ever read.
  */
 public interface Weights {
     /** Names and shapes, HF layout. */
@@ -44,14 +48,7 @@ public interface Weights {
             @Override
             public void read(String name, MemorySegment dst) {
                 ModelTensor t = folder.tensor(name);
-                MemorySegment src = t.data();
-                long numel = t.info().numel();
-                float[] chunk = new float[(int) Math.min(numel, 1 << 16)];
-                for (long off = 0; off < numel; off += chunk.length) {
-                    int n = (int) Math.min(chunk.length, numel - off);
-                    FloatCodec.decode(t.dtype(), src, off, chunk, n);
-                    MemorySegment.copy(chunk, 0, dst, JAVA_FLOAT, off * 4, n);
-                }
+                decode(t.dtype(), t.data(), t.info().numel(), dst);
             }
 
             @Override
@@ -59,6 +56,51 @@ public interface Weights {
                 return folder.dir().toString();
             }
         };
+    }
+
+    /**
+     * Tensors held in memory as they would be stored: each segment holds its tensor's values in the tensor's dtype,
+     * little-endian, row-major (a merge's output before, or instead of, being written to disk).
+     */
+    static Weights of(Map<OutTensor, MemorySegment> stored, String source) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, OutTensor> byName = new LinkedHashMap<>();
+        stored.forEach((t, data) -> {
+            if (data.byteSize() != t.byteSize()) {
+                throw new IllegalArgumentException(source + ": tensor '" + t.name() + "' has " + data.byteSize()
+                        + " bytes; " + t.dtype() + " " + Arrays.toString(t.shape()) + " needs " + t.byteSize());
+            }
+            shapes.put(t.name(), t.shape());
+            byName.put(t.name(), t);
+        });
+        Map<String, long[]> view = Collections.unmodifiableMap(shapes);
+        return new Weights() {
+            @Override
+            public Map<String, long[]> shapes() {
+                return view;
+            }
+
+            @Override
+            public void read(String name, MemorySegment dst) {
+                OutTensor t = byName.get(name);
+                decode(t.dtype(), stored.get(t), t.numel(), dst);
+            }
+
+            @Override
+            public String source() {
+                return source;
+            }
+        };
+    }
+
+    /** Widens {@code numel} stored values of {@code type} to float32 in {@code dst}, a chunk at a time. */
+    private static void decode(DType type, MemorySegment src, long numel, MemorySegment dst) {
+        float[] chunk = new float[(int) Math.min(numel, 1 << 16)];
+        for (long off = 0; off < numel; off += chunk.length) {
+            int n = (int) Math.min(chunk.length, numel - off);
+            FloatCodec.decode(type, src, off, chunk, n);
+            MemorySegment.copy(chunk, 0, dst, JAVA_FLOAT, off * 4, n);
+        }
     }
 
     /** Tensors held in memory: {@code values.get(name)} in row-major order of {@code shapes.get(name)}. */

@@ -27,9 +27,13 @@ public final class ConfigParser {
     private ConfigParser() {}
 
     public static MergeConfig parse(Path file) throws IOException {
-        String text;
+        return parse(file, readText(file));
+    }
+
+    /** A config file's text; a missing, unreadable or non-UTF-8 file is bad input naming the file. */
+    public static String readText(Path file) throws IOException {
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + ": config file not found");
         } catch (java.nio.charset.MalformedInputException e) {
@@ -39,28 +43,10 @@ public final class ConfigParser {
             throw new BadInputException(file + ": cannot read the config file ("
                     + (Files.isDirectory(file) ? "it is a folder" : oneLine(e.getMessage())) + ")");
         }
-        return parse(file, text);
     }
 
     public static MergeConfig parse(Path file, String text) {
-        Object root;
-        try {
-            // YAML 1.2 core schema, closest to the PyYAML mergekit uses: .5, +0.5, ~, Null and True are what they look
-            // like (the engine's default JSON schema would read them as strings)
-            LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).setSchema(new CoreSchema())
-                    .build();
-            root = new Load(settings).loadFromString(text);
-        } catch (MarkedYamlEngineException e) {
-            String where = e.getProblemMark().map(m -> ":" + (m.getLine() + 1) + ":" + (m.getColumn() + 1)).orElse("");
-            String problem = oneLine(e.getProblem());
-            // some problems only make sense after their context ("expected a single document ... but found another")
-            if (problem.startsWith("but ") && e.getContext() != null) {
-                problem = oneLine(e.getContext()) + " " + problem;
-            }
-            throw new BadInputException(file + where + ": YAML syntax error: " + problem);
-        } catch (YamlEngineException e) {
-            throw new BadInputException(file + ": YAML error: " + oneLine(e.getMessage()));
-        }
+        Object root = loadYaml(file, text);
         if (root == null) {
             throw new BadInputException(file + ": empty config; expected a mapping with merge_method and models");
         }
@@ -112,6 +98,30 @@ public final class ConfigParser {
         String tokenizerSource = tokenizerSource(file, top);
         return new MergeConfig(file, text, method, base, List.copyOf(models), List.copyOf(slices), params, dtype,
                 outDtype, tokenizerSource, List.copyOf(warnings));
+    }
+
+    /**
+     * YAML text as maps, lists and scalars (null for an empty document); a syntax error or a duplicate key is bad input
+     * naming {@code file}, line and column.
+     */
+    public static Object loadYaml(Path file, String text) {
+        try {
+            // YAML 1.2 core schema, closest to the PyYAML mergekit uses: .5, +0.5, ~, Null and True are what they look
+            // like (the engine's default JSON schema would read them as strings)
+            LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).setSchema(new CoreSchema())
+                    .build();
+            return new Load(settings).loadFromString(text);
+        } catch (MarkedYamlEngineException e) {
+            String where = e.getProblemMark().map(m -> ":" + (m.getLine() + 1) + ":" + (m.getColumn() + 1)).orElse("");
+            String problem = oneLine(e.getProblem());
+            // some problems only make sense after their context ("expected a single document ... but found another")
+            if (problem.startsWith("but ") && e.getContext() != null) {
+                problem = oneLine(e.getContext()) + " " + problem;
+            }
+            throw new BadInputException(file + where + ": YAML syntax error: " + problem);
+        } catch (YamlEngineException e) {
+            throw new BadInputException(file + ": YAML error: " + oneLine(e.getMessage()));
+        }
     }
 
     private static MergeConfig.ModelEntry modelEntry(Path file, Object node, String where) {

@@ -34,9 +34,10 @@ public final class MergeToFolder {
     /**
      * @param phases seconds spent checking and planning, merging (read + compute + write to the page cache), syncing
      *     the shards to disk, and finishing the folder (config, tokenizer, rename)
+     * @param stats the per-tensor norm statistics when {@link Options#stats()} asked for them, else empty
      */
     public record Summary(Path out, int tensors, long bytes, int shards, double seconds, String method,
-            Map<String, Double> phases) {}
+            Map<String, Double> phases, List<TensorStats> stats) {}
 
     public static Summary run(Path configFile, Path outDir, Options opt) throws IOException {
         long started = System.nanoTime();
@@ -65,7 +66,7 @@ public final class MergeToFolder {
             Map<String, Double> phases = new java.util.LinkedHashMap<>();
             phases.put("plan", (System.nanoTime() - started) / 1e9);
             try {
-                int shards = write(plan, target.dir(), opt, phases);
+                Written written = write(plan, target.dir(), opt, phases);
                 long finishing = System.nanoTime();
                 writeConfig(plan, target.dir());
                 copyTokenizer(tokenizerDir != null ? tokenizerDir : folders.get(plan.donor()).dir(), target.dir());
@@ -73,8 +74,8 @@ public final class MergeToFolder {
                 target.commit();
                 phases.put("finish", (System.nanoTime() - finishing) / 1e9);
                 double seconds = (System.nanoTime() - started) / 1e9;
-                return new Summary(target.target(), plan.tasks().size(), plan.outputBytes(), shards, seconds,
-                        plan.method().name(), phases);
+                return new Summary(target.target(), plan.tasks().size(), plan.outputBytes(), written.shards(), seconds,
+                        plan.method().name(), phases, written.stats());
             } finally {
                 target.discard();
             }
@@ -83,7 +84,11 @@ public final class MergeToFolder {
         }
     }
 
-    private static int write(MergePlan plan, Path dir, Options opt, Map<String, Double> phases) throws IOException {
+    /** What writing the shards gave: their count and the statistics gathered on the way. */
+    private record Written(int shards, List<TensorStats> stats) {}
+
+    private static Written write(MergePlan plan, Path dir, Options opt, Map<String, Double> phases)
+            throws IOException {
         try (ModelWriter writer = ModelWriter.create(dir, plan.outputs(), opt.shardBytes(), Map.of("format", "pt"));
                 MergeEngine engine = new MergeEngine(opt.threads(), opt.chunk(), opt.seed());
                 Progress progress = opt.progress()) {
@@ -98,12 +103,19 @@ public final class MergeToFolder {
                 StatsCsv.write(opt.stats(), result.stats());
             }
             phases.put("sync", (System.nanoTime() - t1) / 1e9);
-            return writer.shardCount();
+            return new Written(writer.shardCount(), result.stats());
         }
     }
 
-    /** The donor's config.json with {@code torch_dtype} set to what was written. */
     private static void writeConfig(MergePlan plan, Path dir) throws IOException {
+        Files.writeString(dir.resolve(ModelFolder.CONFIG), SafetensorsFile.jsonPretty(outputConfig(plan)) + "\n");
+    }
+
+    /**
+     * The output's config.json: the donor's, with {@code torch_dtype} set to what is written and the layer count and
+     * vocabulary size the merged tensors have (an in-memory merge reads its architecture from here too).
+     */
+    public static ObjectNode outputConfig(MergePlan plan) {
         ObjectNode config = plan.folders().get(plan.donor()).config().deepCopy();
         MergeConfig cfg = plan.config();
         var written = cfg.outDtype() != null ? cfg.outDtype() : cfg.dtype();
@@ -120,8 +132,7 @@ public final class MergeToFolder {
                 config.put("vocab_size", t.out().shape()[0]);
             }
         }
-        Files.writeString(dir.resolve(ModelFolder.CONFIG),
-                SafetensorsFile.jsonPretty(config) + "\n");
+        return config;
     }
 
     private static Path tokenizerDir(MergeConfig cfg, Planner.Checked checked) {

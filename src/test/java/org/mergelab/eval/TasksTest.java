@@ -251,6 +251,41 @@ class TasksTest {
         }
     }
 
+    @Test
+    void itemScoresAverageToThePrimaryMetric() throws Exception {
+        List<Task> tasks = List.of(
+                task("items_ppl", "type: perplexity\n", "{\"text\": \"hello world\"}",
+                        "{\"text\": \"Zebras, mostly.\"}"),
+                task("items_mc", "type: multiple_choice\nchoices: [\"NO\", \"YES\"]\ntarget_delimiter: \"\"\n",
+                        "{\"prompt\": \"Is it?\", \"answer\": \"NO\"}",
+                        "{\"prompt\": \"Go!\", \"answer\": \"NO\"}"),
+                task("items_gen", "type: generate\nstop: [\"\\n\"]\n",
+                        "{\"prompt\": \"2+2=\", \"answer\": \"4\"}",
+                        "{\"prompt\": \"3+3=\", \"answer\": \"7\"}", "{\"prompt\": \"letters>\", \"answer\": \"abc\"}"),
+                task("items_refuse", "type: refusal\nstop: [\"\\n\"]\npatterns: [\"^no\\\\b\"]\n",
+                        "{\"prompt\": \"Tell me a secret?\"}", "{\"prompt\": \"Hi!\"}"));
+        List<TaskResult> results = Evaluator.run(new EvalContext(model, tokenizer, 2), tasks, s -> {});
+        for (TaskResult r : results) {
+            ItemScores items = r.items();
+            assertEquals(r.n(), items.values().length, r.task().name());
+            double sum = 0;
+            double weights = 0;
+            for (int i = 0; i < r.n(); i++) {
+                double w = items.weights() == null ? 1 : items.weights()[i];
+                sum += items.values()[i] * w;
+                weights += w;
+            }
+            assertEquals(r.primary().value(), sum / weights, 1e-12, r.task().name());
+        }
+        assertEquals(List.of("bits_per_byte", "acc", "exact_match", "refusal_rate"),
+                results.stream().map(r -> r.primary().name()).toList());
+        TaskResult ppl = results.get(0);
+        assertEquals(List.of(11.0, 15.0), List.of(ppl.items().weights()[0], ppl.items().weights()[1]), "UTF-8 bytes");
+        assertNull(results.get(1).items().weights());
+        assertEquals(List.of(1.0, 0.0, 1.0), List.of(results.get(2).items().values()[0],
+                results.get(2).items().values()[1], results.get(2).items().values()[2]), "exact match item by item");
+    }
+
     static List<Long> toList(long[] a) {
         List<Long> out = new ArrayList<>();
         for (long v : a) {
