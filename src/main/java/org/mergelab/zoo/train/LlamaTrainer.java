@@ -126,8 +126,7 @@ public final class LlamaTrainer implements AutoCloseable {
         if (!backwardBuilt) {
             buildBackward();
         }
-        OutAndGrad result = sd.calculateGradientsAndOutputs(inputs, List.of(SameDiffLlama.LOSS),
-                names);
+        OutAndGrad result = sd.calculateGradientsAndOutputs(inputs, List.of(SameDiffLlama.LOSS), names);
         double loss = result.getOutputs().get(SameDiffLlama.LOSS).getDouble(0);
         lastGradientNorm = optimizer.update(params, result.getGradients(), lr);
         // the results are ours: freed now instead of piling up off-heap until the garbage collector runs
@@ -172,7 +171,7 @@ public final class LlamaTrainer implements AutoCloseable {
 
     /**
      * {@code [NaN, log P(t₁ | t₀), log P(t₂ | t₀ t₁), …]} for one sequence of at most context + 1 tokens, from the
-     * SameDiff forward pass (log-softmax in float64 over the float32 logits, as the evaluation's scorer does).
+     * SameDiff forward pass.
      */
     public double[] tokenLogprobs(int[] tokens) {
         int t = shape.context();
@@ -184,13 +183,12 @@ public final class LlamaTrainer implements AutoCloseable {
         Arrays.fill(input[0], CharTokenizer.PAD); // after the last real token: never seen by the earlier positions
         System.arraycopy(tokens, 0, input[0], 0, tokens.length - 1);
         Map<String, INDArray> ph = Map.of(SameDiffLlama.INPUT, Nd4j.createFromArray(input));
-        float[] logits = sd.output(ph, SameDiffLlama.LOGITS).get(SameDiffLlama.LOGITS).data().asFloat();
+        float[] logProbs = sd.output(ph, SameDiffLlama.LOG_PROBS).get(SameDiffLlama.LOG_PROBS).data().asFloat();
         worked(1);
-        int v = shape.vocab();
         double[] lp = new double[tokens.length];
         lp[0] = Double.NaN;
         for (int i = 1; i < tokens.length; i++) {
-            lp[i] = logSoftmaxAt(logits, (i - 1) * v, v, tokens[i]);
+            lp[i] = logProbs[(i - 1) * shape.vocab() + tokens[i]];
         }
         return lp;
     }
@@ -221,6 +219,10 @@ public final class LlamaTrainer implements AutoCloseable {
             checkIds(b.input()[r]);
             checkIds(b.target()[r]);
         }
+        if (!(b.weight() > 0)) {
+            // Σ mask = 0 makes the loss 0/0: NaN gradients would wreck every weight
+            throw new IllegalArgumentException("the batch's loss weights sum to " + b.weight() + "; nothing to learn");
+        }
         return Map.of(SameDiffLlama.INPUT, Nd4j.createFromArray(b.input()), SameDiffLlama.TARGET,
                 Nd4j.createFromArray(b.target()), SameDiffLlama.MASK, Nd4j.createFromArray(b.mask()));
     }
@@ -229,21 +231,10 @@ public final class LlamaTrainer implements AutoCloseable {
     private void checkIds(int[] row) {
         for (int id : row) {
             if (id < 0 || id >= shape.vocab()) {
-                throw new IllegalArgumentException("token id " + id + " outside the vocabulary 0.." + (shape.vocab() - 1));
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary 0.."
+                        + (shape.vocab() - 1));
             }
         }
-    }
-
-    static double logSoftmaxAt(float[] logits, int off, int vocab, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            max = Math.max(max, logits[off + v]);
-        }
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
-            sum += Math.exp(logits[off + v] - max);
-        }
-        return logits[off + target] - max - Math.log(sum);
     }
 
     private static long numel(long[] dims) {

@@ -15,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <pre>
  * placeholders  input [B, T] int32 token ids, target [B, T] int32 next tokens, mask [B, T] float loss weights
- * outputs       logits [B·T, V] (row b·T + t), loss = Σ mask·CE / Σ mask
+ * outputs       logits and log_probs [B·T, V] (row b·T + t), loss = Σ mask·CE / Σ mask
  * </pre>
  *
  * T is fixed at the shape's context (the RoPE tables and the causal mask are constants of that size); B is free.
@@ -28,6 +28,7 @@ final class SameDiffLlama {
     static final String TARGET = "target";
     static final String MASK = "mask";
     static final String LOGITS = "logits";
+    static final String LOG_PROBS = "log_probs";
     static final String LOSS = "loss";
     /** Added to a masked attention score; exp underflows to exactly 0 as with the eval graph's lowest-float fill. */
     private static final float MASKED = -1e9f;
@@ -50,7 +51,7 @@ final class SameDiffLlama {
     }
 
     private void emit(Map<String, float[]> weights) {
-        shapeVars(weights);
+        addWeights(weights);
         int v = s.vocab();
         SDVariable ids = sd.placeHolder(INPUT, DataType.INT32, -1, t);
         SDVariable target = sd.placeHolder(TARGET, DataType.INT32, -1, t);
@@ -76,7 +77,8 @@ final class SameDiffLlama {
         }
         SDVariable logits = linear(rmsNormUnscaled(x, ones), "lm_head.weight", "model.norm.weight").rename(LOGITS);
 
-        SDVariable logProbs = sd.nn.logSoftmax(logits); // over the last axis; an explicit axis breaks the graph clone that backprop makes
+        // over the last axis: with an explicit axis, the graph copy that backprop makes fails to restore the op
+        SDVariable logProbs = sd.nn.logSoftmax(logits).rename(LOG_PROBS);
         SDVariable targetOneHot = sd.reshape(sd.oneHot(target, v, -1, 1.0, 0.0, DataType.FLOAT), -1, v);
         SDVariable nll = sd.sum(logProbs.mul(targetOneHot), 1).neg();
         SDVariable weight = sd.reshape(mask, -1);
@@ -84,7 +86,8 @@ final class SameDiffLlama {
         sd.setLossVariables(LOSS);
     }
 
-    private void shapeVars(Map<String, float[]> weights) {
+    /** One VARIABLE per HF tensor under its HF name (SameDiff accepts the dots, so no name map is needed). */
+    private void addWeights(Map<String, float[]> weights) {
         for (var e : s.tensors().entrySet()) {
             float[] values = weights.get(e.getKey());
             sd.var(e.getKey(), Nd4j.create(values, e.getValue(), 'c'));

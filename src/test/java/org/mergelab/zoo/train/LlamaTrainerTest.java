@@ -237,10 +237,13 @@ class LlamaTrainerTest {
     }
 
     @Test
-    void rejectsBatchesOfAnotherLengthAndIdsOutsideTheVocabulary() {
+    void rejectsBatchesOfAnotherLengthOrNoWeightAndIdsOutsideTheVocabulary() {
         try (LlamaTrainer trainer = LlamaTrainer.create(MICRO, 1)) {
             Batch longRows = new Packer(40).next(repetitive(), 2);
             assertThrows(IllegalArgumentException.class, () -> trainer.step(longRows, 1e-3));
+            Batch b = new Packer(MICRO.context()).next(repetitive(), 2);
+            Batch unweighted = new Batch(b.input(), b.target(), new float[2][MICRO.context()]);
+            assertThrows(IllegalArgumentException.class, () -> trainer.step(unweighted, 1e-3));
             assertThrows(IllegalArgumentException.class, () -> trainer.tokenLogprobs(new int[] {1, 100}));
             assertThrows(IllegalArgumentException.class, () -> trainer.tokenLogprobs(new int[MICRO.context() + 2]));
         }
