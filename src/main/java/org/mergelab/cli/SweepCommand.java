@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 
 import org.mergelab.experiment.Cell;
 import org.mergelab.experiment.ExperimentSpec;
+import org.mergelab.experiment.ResultStore;
 import org.mergelab.experiment.ResultRow;
 import org.mergelab.experiment.SpecParser;
 import org.mergelab.experiment.SweepListener;
@@ -16,6 +17,9 @@ import org.mergelab.experiment.SweepPlan;
 import org.mergelab.experiment.SweepRunner;
 import org.mergelab.experiment.TaskScores;
 import org.mergelab.merge.Progress;
+import org.mergelab.report.ReportSpec;
+import org.mergelab.report.ReportSpecParser;
+import org.mergelab.report.ReportWriter;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -72,6 +76,13 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "check the spec and everything it names, list the cells, run nothing")
     boolean dryRun;
 
+    @Option(names = "--report", paramLabel = "DIR",
+            description = "where the report goes after the run (default: reports/<experiment>)")
+    Path reportDir;
+
+    @Option(names = "--no-report", description = "store results only; './mergelab report SPEC' renders them later")
+    boolean noReport;
+
     @Option(names = "--quiet", description = "no line per cell; only the final summary")
     boolean quiet;
 
@@ -94,6 +105,7 @@ final class SweepCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ExperimentSpec experiment = SpecParser.parse(specFile);
+        ReportSpec layout = ReportSpecParser.parse(specFile); // a bad report section fails before the first cell
         Path resultsDir = results != null ? results : SweepRunner.defaultResultsDir(experiment);
         try (SweepPlan plan = SweepPlan.prepare(experiment, w -> err.println("mergelab: warning: " + w))) {
             if (dryRun) {
@@ -104,7 +116,11 @@ final class SweepCommand implements Callable<Integer> {
             SweepRunner.Summary s = new SweepRunner(plan, options, new Lines(out, err, mode, quiet)).run();
             out.printf(Locale.ROOT, "sweep %s: %d cells (%d run, %d already done), %d rows in %.1f s; results in %s%n",
                     experiment.name(), s.cells(), s.ran(), s.skipped(), s.rows(), s.seconds(), s.resultsDir());
-            // the report (issue 6, report part) renders from s.resultsDir() and experiment.report() here
+            if (!noReport) {
+                Path outDir = reportDir != null ? reportDir : ReportWriter.defaultOutDir(layout);
+                List<Path> written = ReportWriter.write(layout, s.resultsDir().resolve(ResultStore.ROWS), outDir);
+                out.printf(Locale.ROOT, "report: %s (%d files)%n", outDir.resolve("report.md"), written.size());
+            }
             return Main.OK;
         }
     }

@@ -87,6 +87,10 @@ final class CsvTable {
     }
 
     String toCsv() throws IOException {
+        if (rows.isEmpty()) { // Tablesaw's writer fails on a table without rows: the header alone, quoted the same way
+            return declared.isEmpty() ? "" : declared.stream().map(c -> '"' + c.replace("\"", "\"\"") + '"')
+                    .collect(java.util.stream.Collectors.joining(",", "", "\n"));
+        }
         StringWriter w = new StringWriter();
         // every field quoted: RFC 4180 for any label (Tablesaw leaves a lone '"' unquoted otherwise)
         toTablesaw().write().csv(CsvWriteOptions.builder(w).quoteAllFields(true).escapeChar('"').lineEnd("\n")

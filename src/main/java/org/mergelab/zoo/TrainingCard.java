@@ -49,7 +49,8 @@ public final class TrainingCard {
         ObjectNode sched = card.putObject("schedule");
         sched.put("steps", r.steps()).put("batch_rows", r.batch()).put("tokens_per_row", shape.context())
                 .put("peak_lr", r.peakLr()).put("warmup_steps", r.warmup())
-                .put("lr_schedule", "linear warm-up, cosine decay to 0.1 x peak").put("optimizer", "AdamW");
+                .put("lr_schedule", "linear warm-up, cosine decay to 0.1 x peak").put("optimizer", "AdamW")
+                .put("weight_decay", r.weightDecay());
         ArrayNode curve = card.putArray("loss_curve");
         for (double[] p : run.lossCurve()) {
             curve.addArray().add((int) p[0]).add(round(p[1]));
@@ -119,9 +120,10 @@ public final class TrainingCard {
                 ? String.format(Locale.ROOT, "; %.0f %% of documents replayed from the pretraining mixture",
                         100 * c.get("replay_fraction").asDouble()) : ""));
         row(md, "seeds", "family " + c.get("family_seed").asLong() + ", member " + c.get("seed").asLong());
-        row(md, "schedule", String.format(Locale.ROOT, "%d steps × %d rows × %d tokens, AdamW, peak lr %s, %d"
-                + " warm-up steps, cosine to 0.1 × peak", s.get("steps").asInt(), s.get("batch_rows").asInt(),
-                s.get("tokens_per_row").asInt(), s.get("peak_lr").asText(), s.get("warmup_steps").asInt()));
+        row(md, "schedule", String.format(Locale.ROOT, "%d steps × %d rows × %d tokens, AdamW (weight decay %s),"
+                + " peak lr %s, %d warm-up steps, cosine to 0.1 × peak", s.get("steps").asInt(),
+                s.get("batch_rows").asInt(), s.get("tokens_per_row").asInt(), s.get("weight_decay").asText(),
+                s.get("peak_lr").asText(), s.get("warmup_steps").asInt()));
         row(md, "tokens seen", String.format(Locale.ROOT, "%,d", c.get("tokens_seen").asLong()));
         row(md, "wall time", String.format(Locale.ROOT, "%.1f s on 2 cores", c.get("wall_seconds").asDouble()));
         row(md, "final train loss", c.get("final_train_loss").asText() + " nats/token");
