@@ -75,6 +75,11 @@ final class ZooCommand implements Runnable {
         @Option(names = "--hidden", paramLabel = "N", hidden = true, description = "override the shape (tests)")
         Integer hidden;
 
+        @Option(names = "--eval-limit", paramLabel = "N", defaultValue = "0",
+                description = "evaluate only the first N items of each task (default: all; the cards of the shipped"
+                        + " family use all)")
+        int evalLimit;
+
         @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime threads for the evaluation")
         Integer threads;
 
@@ -85,6 +90,9 @@ final class ZooCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             TerminalProgress.Mode mode = ProgressOption.parse(spec, progress);
+            if (evalLimit < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--eval-limit must be >= 0");
+            }
             if (!(stepScale > 0)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--step-scale must be > 0");
             }
@@ -117,7 +125,7 @@ final class ZooCommand implements Runnable {
                 }
             }
             Map<String, Map<String, TaskResult>> quality = FamilyEvaluation.run(zoo, evaluated,
-                    taskDir.resolve("test"), EvalCommand.threads(spec, threads),
+                    taskDir.resolve("test"), evalLimit, EvalCommand.threads(spec, threads),
                     s -> err.println("mergelab: evaluating " + s));
             List<QualityBars.Bar> bars = QualityBars.check(FamilyEvaluation.barValues(quality), Family.OWN_TASK);
             for (FamilyTrainer.Run run : runs.values()) {

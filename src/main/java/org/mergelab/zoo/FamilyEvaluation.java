@@ -33,10 +33,10 @@ public final class FamilyEvaluation {
 
     private FamilyEvaluation() {}
 
-    /** member → task name → result, on every task in {@code splitDir}. */
+    /** member → task name → result, on every task in {@code splitDir} ({@code limit} items each; 0 = all). */
     public static Map<String, Map<String, TaskResult>> run(Path zooDir, List<String> members, Path splitDir,
-            int threads, Consumer<String> progress) throws IOException, OrtException {
-        List<Task> tasks = TaskLoader.load(List.of(splitDir), 0);
+            int limit, int threads, Consumer<String> progress) throws IOException, OrtException {
+        List<Task> tasks = TaskLoader.load(List.of(splitDir), limit);
         OrtRuntime runtime = OrtRuntime.create(threads);
         Map<String, Map<String, TaskResult>> out = new LinkedHashMap<>();
         for (String member : members) {
