@@ -30,7 +30,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (merge, inspect, synth)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (sweep, merge, eval, report, zoo, inspect, score, synth, bench)");
     }
 
     public static void main(String[] args) {

@@ -46,6 +46,8 @@ final class ZooCommand implements Runnable {
                     + " held-out task sets of its world, evaluate every member on the test split and write its"
                     + " training card.")
     static final class Train implements Callable<Integer> {
+        private static final int LOG_EVERY = 100;
+
         @Spec
         CommandSpec spec;
 
@@ -111,8 +113,14 @@ final class ZooCommand implements Runnable {
                 bar.start(totalSteps, recipes.size());
                 for (FamilyTrainer.Recipe r : recipes) {
                     err.printf(Locale.ROOT, "mergelab: training %s (%d steps)%n", r.name(), r.steps());
-                    FamilyTrainer.Run run = FamilyTrainer.train(r, corpus, shape, seed, zoo,
-                            (m, step, n, loss) -> bar.advance(1));
+                    long started = System.nanoTime();
+                    FamilyTrainer.Run run = FamilyTrainer.train(r, corpus, shape, seed, zoo, (m, step, n, loss) -> {
+                        bar.advance(1);
+                        if (bar == Progress.NONE && step % LOG_EVERY == 0) { // a line now and then in logs and pipes
+                            err.printf(Locale.ROOT, "mergelab: %s step %d/%d, loss %.3f, %.2f s/step%n", m, step, n,
+                                    loss, (System.nanoTime() - started) / 1e9 / step);
+                        }
+                    });
                     runs.put(r.name(), run);
                     err.printf(Locale.ROOT, "mergelab: %s: loss %.3f, held-out narrative loss %.3f, %.0f s%n",
                             r.name(), run.lossCurve().getLast()[1], run.heldOutNarrativeLoss(), run.wallSeconds());
