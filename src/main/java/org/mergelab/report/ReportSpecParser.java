@@ -17,11 +17,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.mergelab.BadInputException;
-import org.snakeyaml.engine.v2.api.Load;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
-import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
-import org.snakeyaml.engine.v2.schema.CoreSchema;
+import org.mergelab.merge.ConfigParser;
 
 /**
  * Reads a sweep spec's {@code name} and {@code report:} section into a {@link ReportSpec}. The rest of the spec
@@ -55,21 +51,7 @@ public final class ReportSpecParser {
     }
 
     public static ReportSpec parse(Path file, String text) {
-        return new ReportSpecParser(file).spec(load(file, text));
-    }
-
-    private static Object load(Path file, String text) {
-        try {
-            // the core schema reads 0.5, true and ~ as what they look like, as the merge config parser does
-            LoadSettings settings = LoadSettings.builder().setLabel(file.toString()).setSchema(new CoreSchema())
-                    .build();
-            return new Load(settings).loadFromString(text);
-        } catch (MarkedYamlEngineException e) {
-            String where = e.getProblemMark().map(m -> ":" + (m.getLine() + 1) + ":" + (m.getColumn() + 1)).orElse("");
-            throw new BadInputException(file + where + ": YAML syntax error: " + oneLine(e.getProblem()));
-        } catch (YamlEngineException e) {
-            throw new BadInputException(file + ": YAML error: " + oneLine(e.getMessage()));
-        }
+        return new ReportSpecParser(file).spec(ConfigParser.loadYaml(file, text));
     }
 
     private ReportSpec spec(Object root) {
@@ -465,9 +447,5 @@ public final class ReportSpecParser {
 
     private static String sorted(Set<String> keys) {
         return keys.stream().sorted().collect(Collectors.joining(", "));
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*\\n\\s*", " ").trim();
     }
 }
