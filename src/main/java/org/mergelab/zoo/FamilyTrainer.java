@@ -48,7 +48,9 @@ public final class FamilyTrainer {
         return List.of(
                 new Recipe(Family.BASE, null, 1500, 32, 3e-3, 100, 0, 0.1),
                 new Recipe(Family.INSTRUCT, Family.BASE, 500, 16, 1e-3, 30, 0.25, 0),
-                new Recipe(Family.MATH, Family.BASE, 700, 16, 1e-3, 30, 0.25, 0),
+                // arithmetic is the hardest skill for a character model: 700 steps at 1e-3 reached 2 % exact
+                // match on held-out problems, so math trains longer and hotter
+                new Recipe(Family.MATH, Family.BASE, 1600, 16, 2e-3, 50, 0.2, 0),
                 new Recipe(Family.WORDS, Family.BASE, 600, 16, 1e-3, 30, 0.25, 0),
                 new Recipe(Family.FACTS, Family.BASE, 400, 16, 1e-3, 30, 0.25, 0));
     }
