@@ -34,10 +34,15 @@ class SweepCliTest {
         Path spec = f.spec("e2e", "name: e2e\nreferences: [base, chat]\nmerges:\n  - method: delerp\n    base: base\n"
                 + "    models: [base, chat]\n    parameters: {t: [0.5, 0.999]}\n");
         Path results = dir.resolve("e2e-results");
-        CliRun r = CliRun.of("sweep", spec, "--results", results, "--threads", 2, "--jobs", 2);
+        Path report = dir.resolve("e2e-report");
+        CliRun r = CliRun.of("sweep", spec, "--results", results, "--threads", 2, "--jobs", 2, "--report", report);
         assertEquals(0, r.code(), r.err());
         List<String> out = r.out().lines().toList();
-        assertEquals(5, out.size(), r.out());
+        assertEquals(6, out.size(), r.out());
+        assertTrue(out.getLast().matches("report: " + java.util.regex.Pattern.quote(report.resolve("report.md")
+                .toString()) + " \\(\\d+ files\\)"), out.getLast());
+        assertTrue(Files.readString(report.resolve("report.md")).contains("delerp t=0.999"));
+        out = out.subList(0, 5);
         assertTrue(out.stream().anyMatch(l -> l.matches("\\[\\d/4] delerp t=0\\.999  val: choice acc=\\d\\.\\d{4}"
                 + " qa exact_match=\\d\\.\\d{4} refuse refusal_rate=\\d\\.\\d{4}"
                 + " text bits_per_byte=\\d+\\.\\d{4}  test: .*"
@@ -71,7 +76,7 @@ class SweepCliTest {
         assertEquals(4, manifest.get("cells_done").asInt());
         assertEquals(spec.toString(), manifest.get("spec").asText());
 
-        CliRun again = CliRun.of("sweep", spec, "--results", results, "--resume", "--quiet");
+        CliRun again = CliRun.of("sweep", spec, "--results", results, "--resume", "--quiet", "--no-report");
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().strip().matches("sweep e2e: 4 cells \\(0 run, 4 already done\\), 8 rows in .*"),
                 again.out());
@@ -100,7 +105,7 @@ class SweepCliTest {
                 + " parameters: {t: 0.5}}\n");
         Path kept = dir.resolve("kept-models");
         CliRun r = CliRun.of("sweep", spec, "--results", dir.resolve("keep-results"), "--materialize", kept,
-                "--quiet");
+                "--quiet", "--no-report");
         assertEquals(0, r.code(), r.err());
         try (var s = Files.list(kept)) {
             List<String> names = s.map(p -> p.getFileName().toString()).sorted().toList();

@@ -51,7 +51,8 @@ class SweepCrashTest {
         assertTrue(killedMidway >= 3, "the kills should land while sweeping; only " + killedMidway + " did");
         assertTrue(lines(rows) < 24, "the killed runs should not have finished the sweep");
 
-        CliRun r = CliRun.of("sweep", spec, "--results", results, "--resume", "--quiet", "--threads", 1);
+        CliRun r = CliRun.of("sweep", spec, "--results", results, "--resume", "--quiet", "--threads", 1,
+                "--no-report");
         assertEquals(0, r.code(), r.err());
         JsonMapper json = JsonMapper.builder().build();
         List<String> stored = Files.readAllLines(rows);
@@ -84,7 +85,7 @@ class SweepCrashTest {
         ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "org.mergelab.cli.Main", "sweep", spec.toString(), "--results", results.toString(), "--threads", "1",
-                "--progress", "never").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+                "--progress", "never", "--no-report").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
         return pb.start();
     }
