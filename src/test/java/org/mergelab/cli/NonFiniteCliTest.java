@@ -2,14 +2,19 @@ package org.mergelab.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,6 +23,7 @@ import org.mergelab.io.DType;
 import org.mergelab.merge.NonFinite;
 import org.mergelab.merge.StatsCsv;
 import org.mergelab.merge.ToyModels;
+import org.mergelab.merge.methods.MethodRegistry;
 
 /**
  * {@code merge} on inputs holding NaN and infinities: one warning per affected tensor (capped), the counts in
@@ -44,10 +50,10 @@ class NonFiniteCliTest {
         }
     }
 
-    static Path linear(String name, Path a, Path b, String extra) throws IOException {
+    static Path linear(String name, Path a, Path b) throws IOException {
         Path f = dir.resolve(name + ".yml");
         Files.writeString(f, "merge_method: linear\nmodels:\n  - model: " + a + "\n    parameters: {weight: 0.5}\n"
-                + "  - model: " + b + "\n    parameters: {weight: 0.5}\n" + extra);
+                + "  - model: " + b + "\n    parameters: {weight: 0.5}\n");
         return f;
     }
 
@@ -58,7 +64,7 @@ class NonFiniteCliTest {
     @Test
     void aWarningNamesExactlyTheAffectedTensorWithItsCounts() throws IOException {
         for (DType t : new DType[] {DType.F32, DType.BF16}) {
-            Path cfg = linear("warn-" + t, dir.resolve(t + "/a"), dir.resolve(t + "/b"), "");
+            Path cfg = linear("warn-" + t, dir.resolve(t + "/a"), dir.resolve(t + "/b"));
             Path out = dir.resolve("warn-out-" + t);
             Path csv = dir.resolve("warn-" + t + ".csv");
             CliRun run = CliRun.of("merge", cfg, out, "--threads", "2", "--stats", csv);
@@ -80,7 +86,7 @@ class NonFiniteCliTest {
     @Test
     void strictFailsWithOneLineAndWritesNothing() throws IOException {
         for (DType t : new DType[] {DType.F32, DType.BF16}) {
-            Path cfg = linear("strict-" + t, dir.resolve(t + "/a"), dir.resolve(t + "/b"), "");
+            Path cfg = linear("strict-" + t, dir.resolve(t + "/a"), dir.resolve(t + "/b"));
             Path parent = Files.createDirectories(dir.resolve("strict-" + t));
             Path out = parent.resolve("out");
             Path csv = parent.resolve("stats.csv");
@@ -100,7 +106,7 @@ class NonFiniteCliTest {
     void cleanInputsGiveNoWarningAndPassStrict() throws IOException {
         Path c = ToyModels.write(dir.resolve("clean/c"), DType.F32, Map.of("good.weight", ToyModels.random(6, 64, 1),
                 BAD, ToyModels.random(7, 5000, 1)));
-        Path cfg = linear("clean", dir.resolve("F32/b"), c, "");
+        Path cfg = linear("clean", dir.resolve("F32/b"), c);
         CliRun run = CliRun.of("merge", cfg, dir.resolve("clean-out"), "--strict");
         assertEquals(0, run.code(), run.err());
         assertEquals(List.of(), warnings(run));
@@ -124,6 +130,51 @@ class NonFiniteCliTest {
                 "merging tensor '" + BAD + "' gives " + written + " as float16", "--strict");
     }
 
+    // configs merging base, a (holding the NaN and the Infs) and c, by placeholder
+    static final String WEIGHTED = "models: [{model: MODEL_A, parameters: {weight: 1}},"
+            + " {model: MODEL_C, parameters: {weight: 1}}]";
+    static final String INTERPOLATION = "base_model: MODEL_BASE\nmodels: [{model: MODEL_BASE}, {model: MODEL_A}]\n"
+            + "parameters: {t: 0.5}";
+    static final String TASK_VECTORS = "base_model: MODEL_BASE\nmodels: [{model: MODEL_A, parameters: {weight: 1,"
+            + " density: 0.5}}, {model: MODEL_C, parameters: {weight: 1, density: 0.5}}]";
+
+    static final Map<String, String> METHODS = Map.ofEntries(Map.entry("linear", WEIGHTED),
+            Map.entry("slerp", INTERPOLATION), Map.entry("nlerp", INTERPOLATION), Map.entry("delerp", INTERPOLATION),
+            Map.entry("nuslerp", WEIGHTED), Map.entry("multislerp", WEIGHTED),
+            Map.entry("karcher", "models: [{model: MODEL_A}, {model: MODEL_C}]"), Map.entry("nearswap", INTERPOLATION),
+            Map.entry("passthrough", "models: [{model: MODEL_A}]"),
+            Map.entry("model_stock", "base_model: MODEL_BASE\nmodels: [{model: MODEL_A}, {model: MODEL_C}]"),
+            Map.entry("sce", "base_model: MODEL_BASE\nmodels: [{model: MODEL_A}, {model: MODEL_C}]\n"
+                    + "parameters: {select_topk: 0.5}"),
+            Map.entry("task_arithmetic", TASK_VECTORS), Map.entry("ties", TASK_VECTORS),
+            Map.entry("dare_linear", TASK_VECTORS), Map.entry("dare_ties", TASK_VECTORS),
+            Map.entry("breadcrumbs", TASK_VECTORS), Map.entry("breadcrumbs_ties", TASK_VECTORS),
+            Map.entry("della", TASK_VECTORS), Map.entry("della_linear", TASK_VECTORS));
+
+    @Test
+    void everyMethodFinishesOnNonFiniteInputsAndTheWarningMatchesTheFile() throws IOException {
+        Path base = ToyModels.write(dir.resolve("methods/base"), DType.BF16, Map.of("good.weight",
+                ToyModels.random(8, 64, 1), BAD, ToyModels.random(9, 5000, 1)));
+        Path c = ToyModels.write(dir.resolve("methods/c"), DType.BF16, Map.of("good.weight",
+                ToyModels.random(10, 64, 1), BAD, ToyModels.random(11, 5000, 1)));
+        assertEquals(new TreeSet<>(MethodRegistry.names()), new TreeSet<>(METHODS.keySet()), "every method");
+        new TreeMap<>(METHODS).forEach((method, body) -> {
+            try {
+                Path cfg = dir.resolve("method-" + method + ".yml");
+                Files.writeString(cfg, "merge_method: " + method + "\n" + body.replace("MODEL_BASE", base.toString())
+                        .replace("MODEL_A", dir.resolve("BF16/a").toString()).replace("MODEL_C", c.toString()) + "\n");
+                Path out = dir.resolve("method-out-" + method);
+                CliRun run = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliRun.of("merge", cfg, out));
+                assertEquals(0, run.code(), method + ": " + run.err());
+                NonFinite written = ToyModels.countOnDisk(out, BAD);
+                assertEquals(List.of("mergelab: warning: non-finite values in " + BAD + ": input a has 2 NaN, 2 Inf"
+                        + (written.any() ? "; the output has " + written : "")), warnings(run), method);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
     @Test
     void warningsAreCappedAtTenTensors() throws IOException {
         Map<String, float[]> bad = new LinkedHashMap<>();
@@ -133,7 +184,7 @@ class NonFiniteCliTest {
             clean.put(String.format("t%02d.weight", i), ToyModels.random(100 + i, 8, 1));
         }
         Path cfg = linear("many", ToyModels.write(dir.resolve("many/a"), DType.BF16, bad),
-                ToyModels.write(dir.resolve("many/b"), DType.BF16, clean), "");
+                ToyModels.write(dir.resolve("many/b"), DType.BF16, clean));
         CliRun run = CliRun.of("merge", cfg, dir.resolve("many-out"));
         assertEquals(0, run.code(), run.err());
         List<String> lines = warnings(run);

@@ -54,9 +54,10 @@ class NonFiniteMergeTest {
         return f;
     }
 
-    static String linear(DType t, String extra) {
-        return "merge_method: linear\nmodels:\n  - model: " + dir.resolve(t + "/a") + "\n    parameters: {weight: 0.5}\n"
-                + "  - model: " + dir.resolve(t + "/b") + "\n    parameters: {weight: 0.5}\n" + extra;
+    static String linear(DType t) {
+        return "merge_method: linear\nmodels:\n  - model: " + dir.resolve(t + "/a")
+                + "\n    parameters: {weight: 0.5}\n  - model: " + dir.resolve(t + "/b")
+                + "\n    parameters: {weight: 0.5}\n";
     }
 
     /** Keeps each output tensor's values as written in its dtype (so overflow shows as the encoder makes it). */
@@ -111,7 +112,7 @@ class NonFiniteMergeTest {
     @Test
     void countsArePerTensorAndTheSameForAnyThreadsAndChunks() throws IOException {
         for (DType t : new DType[] {DType.F32, DType.BF16}) {
-            Path cfg = config("linear-" + t, linear(t, ""));
+            Path cfg = config("linear-" + t, linear(t));
             Path fileA = dir.resolve(t + "/a/model.safetensors");
             NonFiniteTensor expected = new NonFiniteTensor(BAD, List.of(new NonFiniteTensor.Input(0, "a", fileA,
                     new NonFinite(2, 2))), new NonFinite(2, 2));
@@ -134,7 +135,7 @@ class NonFiniteMergeTest {
 
     @Test
     void strictStopsAtTheTensorAndNamesTheFileAndCounts() throws IOException {
-        Path cfg = config("strict", linear(DType.BF16, ""));
+        Path cfg = config("strict", linear(DType.BF16));
         BadInputException e = assertThrows(BadInputException.class, () -> run(cfg, 2, 1000, true));
         assertEquals(dir.resolve("BF16/a/model.safetensors") + ": tensor '" + BAD + "' of model a holds 2 NaN, 2 Inf"
                 + " (of " + N + " values merged); --strict refuses non-finite inputs", e.getMessage());
