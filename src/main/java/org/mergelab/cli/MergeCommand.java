@@ -44,6 +44,10 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "replace OUT_DIR if it exists")
     boolean overwrite;
 
+    @Option(names = "--strict", description = "fail (exit 2, nothing written) at the first tensor holding NaN or Inf in"
+            + " an input or the merged output, instead of warning about each such tensor")
+    boolean strict;
+
     @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto",
             description = "progress bar: auto (on a terminal), always, never")
     String progress;
@@ -61,7 +65,7 @@ final class MergeCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         var opts = new MergeToFolder.Options(n, shardBytes, seed, overwrite,
                 Integer.getInteger("mergelab.chunk", MergeEngine.DEFAULT_CHUNK),
-                TerminalProgress.create(mode, "merge"), line -> err.println("mergelab: " + line), stats);
+                TerminalProgress.create(mode, "merge"), line -> err.println("mergelab: " + line), stats, strict);
         MergeToFolder.Summary s = MergeToFolder.run(config, out, opts);
         spec.commandLine().getOut().println(String.format(Locale.ROOT,
                 "merged %d tensors (%s) with %s into %s in %.2f s (%.2f GB/s written, %d shard%s)",

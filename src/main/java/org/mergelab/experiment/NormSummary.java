@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 
+import org.mergelab.merge.NonFinite;
 import org.mergelab.merge.TensorStats;
 
 /**
@@ -20,9 +21,22 @@ import org.mergelab.merge.TensorStats;
  * @param prunedFraction mean fraction of task-vector entries a sparsifying method zeroed
  * @param signAgreement mean fraction of sign agreement among task vectors
  * @param layers the same figures per output layer, -1 for the embeddings, final norm and lm_head
+ * @param nonfinite NaN and infinite values the merge read and wrote: figures involving them are null, and this says
+ *     why
  */
 public record NormSummary(Double normRatio, Double maxNormRatio, Double interpolationRatio, Double relDistToBase,
-        Double cosToBase, Double prunedFraction, Double signAgreement, List<Layer> layers) {
+        Double cosToBase, Double prunedFraction, Double signAgreement, List<Layer> layers, NonFiniteCounts nonfinite) {
+
+    /**
+     * @param inputs NaN and infinite values read from the inputs (after the merge's {@code dtype} rounding)
+     * @param outputs NaN and infinite values in the merged model as written (overflow of its dtype included)
+     * @param tensors output tensors with any of either
+     */
+    public record NonFiniteCounts(long inputs, long outputs, int tensors) {
+        public boolean any() {
+            return inputs + outputs > 0;
+        }
+    }
 
     public record Layer(int layer, Double normRatio, Double maxNormRatio, Double interpolationRatio,
             Double relDistToBase, Double cosToBase) {}
@@ -34,10 +48,17 @@ public record NormSummary(Double normRatio, Double maxNormRatio, Double interpol
     static NormSummary of(List<TensorStats> rows, int base, Double t) {
         Sums all = new Sums();
         TreeMap<Integer, Sums> byLayer = new TreeMap<>();
+        long nonFiniteIn = 0;
+        long nonFiniteOut = 0;
+        int nonFiniteTensors = 0;
         for (TensorStats r : rows) {
             if (r.inputNorms().length == 0) {
                 continue; // copied unchanged (integer buffers)
             }
+            long in = r.inputNonFinite().stream().mapToLong(NonFinite::total).sum();
+            nonFiniteIn += in;
+            nonFiniteOut += r.outNonFinite().total();
+            nonFiniteTensors += in + r.outNonFinite().total() > 0 ? 1 : 0;
             all.add(r, base, t);
             byLayer.computeIfAbsent(r.layer(), k -> new Sums()).add(r, base, t);
         }
@@ -45,7 +66,8 @@ public record NormSummary(Double normRatio, Double maxNormRatio, Double interpol
         byLayer.forEach((layer, s) -> layers.add(new Layer(layer, s.normRatio(), s.maxNormRatio.mean(),
                 s.interpolation.mean(), s.relDist(), s.cos.mean())));
         return new NormSummary(all.normRatio(), all.maxNormRatio.mean(), all.interpolation.mean(), all.relDist(),
-                all.cos.mean(), all.pruned.mean(), all.signs.mean(), List.copyOf(layers));
+                all.cos.mean(), all.pruned.mean(), all.signs.mean(), List.copyOf(layers),
+                new NonFiniteCounts(nonFiniteIn, nonFiniteOut, nonFiniteTensors));
     }
 
     /** Sums over a set of tensors. */

@@ -196,7 +196,15 @@ public final class SweepRunner {
         Map<String, List<Task>> tasks = new LinkedHashMap<>();
         splits.forEach(s -> tasks.put(s, plan.tasks().get(s)));
         try (CellModel model = cell.isReference() ? reference(cell) : merges.merge(cell)) {
-            return rows(cell, model, evaluator.evaluate(model, tasks), git);
+            List<ResultRow> rows = rows(cell, model, evaluator.evaluate(model, tasks), git);
+            NormSummary.NonFiniteCounts nonFinite = rows.getFirst().norms() == null ? null
+                    : rows.getFirst().norms().nonfinite();
+            if (nonFinite != null && nonFinite.any()) {
+                listener.note("warning: cell '" + cell.label() + "': the merge read " + nonFinite.inputs()
+                        + " NaN/Inf input values and wrote " + nonFinite.outputs() + " in " + nonFinite.tensors()
+                        + " tensors; its rows say so under norms.nonfinite");
+            }
+            return rows;
         } catch (BadInputException e) {
             throw new BadInputException("cell '" + cell.label() + "': " + e.getMessage(), e);
         }

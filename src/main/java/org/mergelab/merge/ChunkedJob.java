@@ -132,21 +132,28 @@ final class ChunkedJob implements TensorJob {
 
     /** Runs {@code kernel} over every chunk and hands each output chunk to {@code sink}. */
     void map(ChunkKernel kernel, OutputChunkSink sink) {
-        map(kernel, sink, null);
+        map(kernel, sink, null, null);
     }
 
     /**
-     * As {@link #map(ChunkKernel, OutputChunkSink)}, also running {@code observer} over each chunk's inputs plus its
-     * output (as the last row); returns the observer's combined state, or null without one.
+     * As {@link #map(ChunkKernel, OutputChunkSink)}, also counting non-finite values in every input and output chunk
+     * into {@code nonFinite} (when given) and running {@code observer} over each chunk's inputs plus its output (as the
+     * last row); returns the observer's combined state, or null without one.
      */
-    <S> S map(ChunkKernel kernel, OutputChunkSink sink, ChunkReducer<S> observer) {
+    <S> S map(ChunkKernel kernel, OutputChunkSink sink, ChunkReducer<S> observer, NonFiniteCounter nonFinite) {
         List<S> states = runAll(0, chunkCount(), c -> {
             long offset = (long) c * chunk;
             int n = (int) Math.min(chunk, numel - offset);
             float[][] rows = load(c);
             float[] out = rows[rows.length - 1];
             float[][] in = inputsOf(rows);
+            if (nonFinite != null) {
+                nonFinite.countInputs(in, n);
+            }
             kernel.apply(offset, in, out, n);
+            if (nonFinite != null) {
+                nonFinite.countOutput(out, n);
+            }
             sink.accept(offset, out, n);
             if (observer == null) {
                 return null;

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import org.mergelab.BadInputException;
+import org.mergelab.io.DType;
 import org.mergelab.io.ModelTensor;
 
 /**
@@ -55,6 +57,7 @@ public final class MergeEngine implements AutoCloseable {
         if (plan.outputBytes() >= WARM_UP_ABOVE) {
             org.mergelab.io.FloatCodec.warmUp();
             Reductions.warmUp();
+            NonFiniteCounter.warmUp();
         }
     }
 
@@ -63,19 +66,30 @@ public final class MergeEngine implements AutoCloseable {
      *
      * @param warmUpSeconds time spent compiling the kernels (inputs were already being read meanwhile)
      * @param stats one row per output tensor, in output order; empty unless asked for
+     * @param nonFinite the tensors whose inputs or output held NaN or infinite values, in output order
      */
-    public record Result(double warmUpSeconds, List<TensorStats> stats) {}
+    public record Result(double warmUpSeconds, List<TensorStats> stats, List<NonFiniteTensor> nonFinite) {}
 
     /** Merges every tensor of {@code plan} into {@code sink}, gathering norm statistics when asked. */
     public Result run(MergePlan plan, TensorSink sink, Progress progress, boolean collectStats) {
+        return run(plan, sink, progress, collectStats, false);
+    }
+
+    /**
+     * As {@link #run(MergePlan, TensorSink, Progress, boolean)}; with {@code strict}, the first tensor whose inputs or
+     * output hold a NaN or an infinity ends the merge with a {@link BadInputException} naming it and its counts, once
+     * that tensor's pass is done (so the counts are whole); nothing after it is merged.
+     */
+    public Result run(MergePlan plan, TensorSink sink, Progress progress, boolean collectStats, boolean strict) {
         List<TensorStats> stats = new ArrayList<>();
+        List<NonFiniteTensor> nonFinite = new ArrayList<>();
         try (Prefetcher prefetcher = new Prefetcher(plan, PREFETCH_WINDOW)) {
             long warming = System.nanoTime();
             warmUpFor(plan);
             double warmUp = (System.nanoTime() - warming) / 1e9;
             progress.start(plan.outputBytes(), plan.tasks().size());
             for (int i = 0; i < plan.tasks().size(); i++) {
-                TensorStats row = runTask(plan, i, sink, progress, collectStats);
+                TensorStats row = runTask(plan, i, sink, progress, collectStats, strict, nonFinite);
                 if (collectStats) {
                     stats.add(row);
                 }
@@ -92,11 +106,12 @@ public final class MergeEngine implements AutoCloseable {
                 }
                 prefetcher.consumed(read);
             }
-            return new Result(warmUp, List.copyOf(stats));
+            return new Result(warmUp, List.copyOf(stats), List.copyOf(nonFinite));
         }
     }
 
-    private TensorStats runTask(MergePlan plan, int i, TensorSink sink, Progress progress, boolean collectStats) {
+    private TensorStats runTask(MergePlan plan, int i, TensorSink sink, Progress progress, boolean collectStats,
+            boolean strict, List<NonFiniteTensor> nonFinite) {
         TensorTask task = plan.tasks().get(i);
         if (task.isCopy()) {
             sink.copy(i, task.copyFrom().data());
@@ -112,16 +127,64 @@ public final class MergeEngine implements AutoCloseable {
         ChunkKernel kernel = plan.method().prepare(job);
         int width = task.out().dtype().width();
         StatsCollector collector = collectStats ? new StatsCollector(sources.size(), task.baseIndex()) : null;
+        NonFiniteCounter counter = new NonFiniteCounter(sources.size(), task.out().dtype());
         double[] sums = job.map(kernel, (offset, values, n) -> {
             sink.write(i, offset, values, n);
             progress.advance((long) n * width);
-        }, collector);
+        }, collector, counter);
+        List<String> names = task.inputs().stream()
+                .map(in -> in.file().path().toAbsolutePath().getParent().getFileName().toString()).toList();
+        NonFiniteTensor found = nonFiniteOf(task, names, counter);
+        if (found != null) {
+            if (strict) {
+                throw strictFailure(plan, task, found);
+            }
+            nonFinite.add(found);
+        }
         if (collector == null) {
             return null;
         }
-        List<String> names = task.inputs().stream()
-                .map(in -> in.file().path().toAbsolutePath().getParent().getFileName().toString()).toList();
-        return collector.finish(task, sums, names, job.prunedFraction());
+        return collector.finish(task, sums, names, job.prunedFraction(), counter.inputs(), counter.output());
+    }
+
+    /** What {@code counter} found in {@code task}, or null when every value was finite. */
+    private static NonFiniteTensor nonFiniteOf(TensorTask task, List<String> names, NonFiniteCounter counter) {
+        List<NonFinite> counts = counter.inputs();
+        List<NonFiniteTensor.Input> affected = new ArrayList<>();
+        for (int j = 0; j < counts.size(); j++) {
+            if (counts.get(j).any()) {
+                affected.add(new NonFiniteTensor.Input(j, names.get(j), task.inputs().get(j).file().path(),
+                        counts.get(j)));
+            }
+        }
+        if (affected.isEmpty() && !counter.output().any()) {
+            return null;
+        }
+        return new NonFiniteTensor(task.out().name(), affected, counter.output());
+    }
+
+    /**
+     * The {@code --strict} error: it names the first input file holding non-finite values (the input is bad), else the
+     * config (the merge overflowed the output dtype: the weights or {@code out_dtype} are the problem).
+     */
+    private static BadInputException strictFailure(MergePlan plan, TensorTask task, NonFiniteTensor found) {
+        if (!found.inputs().isEmpty()) {
+            NonFiniteTensor.Input first = found.inputs().getFirst();
+            StringBuilder also = new StringBuilder();
+            found.inputs().stream().skip(1).forEach(in -> also.append("; also model ").append(in.model())
+                    .append(" (").append(in.file()).append("): ").append(in.count()));
+            DType stored = task.inputs().get(first.index()).dtype();
+            DType loaded = plan.config().dtype();
+            // rounding to the config's dtype can itself overflow (an f32 value above 65504 read as float16)
+            String readAs = loaded != null && loaded != stored && loaded != DType.F32
+                    ? " when read as " + loaded.torchName() + " (the config's dtype)" : "";
+            return new BadInputException(first.file() + ": tensor '" + task.out().name() + "' of model "
+                    + first.model() + " holds " + first.count() + readAs + " (of " + task.out().numel()
+                    + " values merged)" + also + "; --strict refuses non-finite inputs");
+        }
+        return new BadInputException(plan.config().file() + ": merging tensor '" + task.out().name() + "' gives "
+                + found.output() + " as " + task.out().dtype().torchName() + " (overflow: check the weights and"
+                + " out_dtype); --strict refuses non-finite outputs");
     }
 
     @Override

@@ -27,17 +27,31 @@ public final class MergeToFolder {
 
     private MergeToFolder() {}
 
-    /** @param stats where to write the per-tensor norm statistics CSV, or null */
+    /** Non-finite tensors listed one warning line each before the rest are summed up in one line. */
+    public static final int NON_FINITE_WARNINGS = 10;
+
+    /**
+     * @param stats where to write the per-tensor norm statistics CSV, or null
+     * @param strict fail (bad input, nothing written) on a NaN or an infinity in an input or the output, instead of
+     *     a warning per tensor
+     */
     public record Options(int threads, long shardBytes, long seed, boolean overwrite, int chunk, Progress progress,
-            Consumer<String> notes, Path stats) {}
+            Consumer<String> notes, Path stats, boolean strict) {
+        /** Not strict: non-finite values are warnings. */
+        public Options(int threads, long shardBytes, long seed, boolean overwrite, int chunk, Progress progress,
+                Consumer<String> notes, Path stats) {
+            this(threads, shardBytes, seed, overwrite, chunk, progress, notes, stats, false);
+        }
+    }
 
     /**
      * @param phases seconds spent checking and planning, merging (read + compute + write to the page cache), syncing
      *     the shards to disk, and finishing the folder (config, tokenizer, rename)
      * @param stats the per-tensor norm statistics when {@link Options#stats()} asked for them, else empty
+     * @param nonFinite the tensors whose inputs or output held NaN or infinite values (each was warned about)
      */
     public record Summary(Path out, int tensors, long bytes, int shards, double seconds, String method,
-            Map<String, Double> phases, List<TensorStats> stats) {}
+            Map<String, Double> phases, List<TensorStats> stats, List<NonFiniteTensor> nonFinite) {}
 
     public static Summary run(Path configFile, Path outDir, Options opt) throws IOException {
         long started = System.nanoTime();
@@ -67,6 +81,7 @@ public final class MergeToFolder {
             phases.put("plan", (System.nanoTime() - started) / 1e9);
             try {
                 Written written = write(plan, target.dir(), opt, phases);
+                NonFiniteTensor.warnings(written.nonFinite(), NON_FINITE_WARNINGS).forEach(opt.notes());
                 long finishing = System.nanoTime();
                 writeConfig(plan, target.dir());
                 copyTokenizer(tokenizerDir != null ? tokenizerDir : folders.get(plan.donor()).dir(), target.dir());
@@ -75,7 +90,7 @@ public final class MergeToFolder {
                 phases.put("finish", (System.nanoTime() - finishing) / 1e9);
                 double seconds = (System.nanoTime() - started) / 1e9;
                 return new Summary(target.target(), plan.tasks().size(), plan.outputBytes(), written.shards(), seconds,
-                        plan.method().name(), phases, written.stats());
+                        plan.method().name(), phases, written.stats(), written.nonFinite());
             } finally {
                 target.discard();
             }
@@ -84,8 +99,8 @@ public final class MergeToFolder {
         }
     }
 
-    /** What writing the shards gave: their count and the statistics gathered on the way. */
-    private record Written(int shards, List<TensorStats> stats) {}
+    /** What writing the shards gave: their count and what was gathered on the way. */
+    private record Written(int shards, List<TensorStats> stats, List<NonFiniteTensor> nonFinite) {}
 
     private static Written write(MergePlan plan, Path dir, Options opt, Map<String, Double> phases)
             throws IOException {
@@ -93,7 +108,8 @@ public final class MergeToFolder {
                 MergeEngine engine = new MergeEngine(opt.threads(), opt.chunk(), opt.seed());
                 Progress progress = opt.progress()) {
             long t0 = System.nanoTime();
-            MergeEngine.Result result = engine.run(plan, new SafetensorsSink(writer), progress, opt.stats() != null);
+            MergeEngine.Result result = engine.run(plan, new SafetensorsSink(writer), progress, opt.stats() != null,
+                    opt.strict());
             double warmUp = result.warmUpSeconds();
             long t1 = System.nanoTime();
             writer.finish();
@@ -103,7 +119,7 @@ public final class MergeToFolder {
                 StatsCsv.write(opt.stats(), result.stats());
             }
             phases.put("sync", (System.nanoTime() - t1) / 1e9);
-            return new Written(writer.shardCount(), result.stats());
+            return new Written(writer.shardCount(), result.stats(), result.nonFinite());
         }
     }
 

@@ -72,8 +72,12 @@ final class StatsCollector implements ChunkReducer<double[]> {
         }
     }
 
-    /** The row for a merged tensor, given the chunk sums and what the method reported about pruning. */
-    TensorStats finish(TensorTask task, double[] s, List<String> inputNames, double prunedFraction) {
+    /**
+     * The row for a merged tensor, given the chunk sums, what the method reported about pruning and the non-finite
+     * values counted in the same pass.
+     */
+    TensorStats finish(TensorTask task, double[] s, List<String> inputNames, double prunedFraction,
+            List<NonFinite> inputNonFinite, NonFinite outNonFinite) {
         double outNorm = Math.sqrt(s[OUT]);
         double[] norms = new double[k];
         double[] cos = new double[k];
@@ -96,12 +100,13 @@ final class StatsCollector implements ChunkReducer<double[]> {
         double agreement = others >= 2 && s[CONSIDERED] > 0 ? s[AGREE] / s[CONSIDERED] : Double.NaN;
         return new TensorStats(task.out().name(), Planner.layerIndex(task.out().name()), task.out().numel(),
                 inputNames, outNorm, norms, base >= 0 ? Math.sqrt(s[OUT_MINUS_BASE]) : Double.NaN, cos, interpolation,
-                maxRatio, prunedFraction, agreement);
+                maxRatio, prunedFraction, agreement, List.copyOf(inputNonFinite), outNonFinite);
     }
 
     /** The row for a tensor copied unchanged (integer buffers): only its size. */
     static TensorStats copied(TensorTask task) {
         return new TensorStats(task.out().name(), Planner.layerIndex(task.out().name()), task.out().numel(), List.of(),
-                Double.NaN, new double[0], Double.NaN, new double[0], Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+                Double.NaN, new double[0], Double.NaN, new double[0], Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                List.of(), NonFinite.NONE);
     }
 }

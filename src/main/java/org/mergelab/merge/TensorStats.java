@@ -17,7 +17,10 @@ import java.util.List;
  * @param prunedFraction fraction of task-vector entries zeroed by sparsification (NaN when the method has none)
  * @param signAgreement among elements where at least two task vectors are nonzero, the fraction where all nonzero
  *     ones have the same sign (NaN without a base and two other models)
+ * @param inputNonFinite NaN and infinite values read from each input, in input order (norms involving them are NaN)
+ * @param outNonFinite NaN and infinite values of the output as written
  */
 public record TensorStats(String tensor, int layer, long numel, List<String> inputs, double outNorm,
         double[] inputNorms, double outMinusBaseNorm, double[] cosines, double interpolationRatio,
-        double maxNormRatio, double prunedFraction, double signAgreement) {}
+        double maxNormRatio, double prunedFraction, double signAgreement, List<NonFinite> inputNonFinite,
+        NonFinite outNonFinite) {}
