@@ -195,8 +195,12 @@ public final class ResultsReader {
         }
         double[] out = new double[n.size()];
         for (int i = 0; i < out.length; i++) {
+            if (n.get(i).isNull()) { // a score that was not finite (a merge holding NaN): kept, never bootstrapped
+                out[i] = Double.NaN;
+                continue;
+            }
             if (!n.get(i).isNumber()) {
-                throw new RowException(String.format(Locale.ROOT, "%s[%d]: expected a number, got %s", where, i,
+                throw new RowException(String.format(Locale.ROOT, "%s[%d]: expected a number or null, got %s", where, i,
                         n.get(i)));
             }
             out[i] = n.get(i).asDouble();
