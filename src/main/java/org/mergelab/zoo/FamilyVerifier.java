@@ -26,7 +26,8 @@ public final class FamilyVerifier {
         }
     }
 
-    static final String PROBE = "Mira went to the market and bought bread.";
+    // a sentence of the val split's narratives: in the family's language, never trained on
+    static final String PROBE = "Lugol wore a yellow coat, the colour Lugol likes best.";
 
     private FamilyVerifier() {}
 
