@@ -48,12 +48,15 @@ public final class Normalizer {
         return experts;
     }
 
-    /** {@code cell}'s score on {@code task} in percent of the expert's, or null when either lacks it. */
+    /**
+     * {@code cell}'s score on {@code task} in percent of the expert's; null when either lacks it or the ratio would
+     * divide by 0.
+     */
     public Estimate ratio(Cell cell, String task, String split) {
         Cell expert = experts.get(task);
         ResultRow.Metric m = primary(cell, task, split);
         ResultRow.Metric e = primary(expert, task, split);
-        if (m == null || e == null || m.value() == null || e.value() == null || m.value() == 0 || e.value() == 0) {
+        if (m == null || e == null || m.value() == null || e.value() == null) {
             return null;
         }
         if (cell.id().equals(expert.id())) {
@@ -61,13 +64,22 @@ public final class Normalizer {
         }
         double num = m.higherIsBetter() ? m.value() : e.value();
         double den = m.higherIsBetter() ? e.value() : m.value();
-        double r = 100 * num / den;
+        double numSe = m.higherIsBetter() ? nz(m.stderr()) : nz(e.stderr());
+        double denSe = m.higherIsBetter() ? nz(e.stderr()) : nz(m.stderr());
+        if (den == 0) {
+            return null; // a ratio to nothing: an expert scoring 0, or a perfect lower-is-better score
+        }
+        double r = 100 * num / den; // 0 is a real score (the merge lost the skill), not a missing one
         Double se = null;
         if (m.stderr() != null && e.stderr() != null) {
-            // delta method for a ratio of independent estimates: (se_r / r)² = (se_a / a)² + (se_b / b)²
-            se = Math.abs(r) * Math.hypot(m.stderr() / m.value(), e.stderr() / e.value());
+            // delta method for a ratio a / b of independent estimates: se² = (se_a / b)² + (a · se_b / b²)²
+            se = 100 * Math.hypot(numSe / den, num * denSe / (den * den));
         }
         return new Estimate(r, se, List.of(m.n()));
+    }
+
+    private static double nz(Double v) {
+        return v == null ? 0 : v;
     }
 
     /** The mean of the per-task ratios, or null when a task's ratio is missing. */
