@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.mergelab.io.ModelFolder;
 import org.mergelab.io.ModelTensor;
@@ -15,7 +16,7 @@ import org.mergelab.io.ModelTensor;
 /** SHA-256 of files and of each tensor's stored bytes: what a training card records and {@code zoo verify} checks. */
 public final class Hashes {
     /** The files of a model folder that a card pins (weights, config, tokenizer). */
-    public static final java.util.List<String> PINNED_FILES = java.util.List.of(ModelFolder.SINGLE,
+    public static final List<String> PINNED_FILES = List.of(ModelFolder.SINGLE,
             ModelFolder.CONFIG, "tokenizer.json");
 
     private Hashes() {}
