@@ -157,6 +157,34 @@ class ReportModelTest {
     }
 
     @Test
+    void aMergeThatLostTheSkillIsZeroPercentOfTheExpertNotMissing() throws IOException {
+        ReportModel zero = model(SPEC, withKnowledgeAtHalf(0));
+        Estimate r = zero.normalizer.ratio(zero.experiment.byLabel("lerp t=0.5"), "knowledge", "test");
+        assertEquals(0.0, r.value());
+        // se of 0/0.7 with se_a = 0 (every item wrong) and se_b = 0.152753: 100 · 0 · se_b / b² = 0
+        assertEquals(0.0, r.stderr(), 1e-12);
+        assertEquals((0 + 60) / 2.0, zero.normalizer.mean(zero.experiment.byLabel("lerp t=0.5"), "test").value(),
+                1e-9);
+    }
+
+    /** The shape of {@link #small()}, with {@code correct} of 10 knowledge items right at t = 0.5 (6 elsewhere). */
+    private static ResultsFixture withKnowledgeAtHalf(int correct) {
+        ResultsFixture f = new ResultsFixture();
+        for (String split : List.of("val", "test")) {
+            f.reference("base", split, tasks(5, 1, 1.5));
+            f.reference("instruct", split, tasks(7, 4, 1.8));
+            double[] ts = {0, 0.5, 1};
+            double[] bpb = {1.0, 2.5, 1.2};
+            for (int i = 0; i < 3; i++) {
+                int k = ts[i] == 0.5 ? correct : 6;
+                f.merge("lerp", ResultsFixture.params("t", ts[i]), split, tasks(k, 2, bpb[i]),
+                        ResultsFixture.norms(1, 1, 2));
+            }
+        }
+        return f;
+    }
+
+    @Test
     void cliffsAreFlaggedWhereAColumnHalvesAlongT() throws IOException {
         ReportModel m = model(SPEC, small());
         // NatInt*: best 80 at t=0, 30 at t=0.5 < 40. UGI*: 80, 55, 70 — no cliff. Writing*: 50 at t=0, 17.7 at
