@@ -67,13 +67,7 @@ final class ScoreCommand implements Callable<Integer> {
             long[] tokens;
             if (input.text != null) {
                 try (TextTokenizer tok = TextTokenizer.load(dir)) {
-                    long[] ids = tok.encode(input.text);
-                    long bos = noBos ? -1 : tok.bos();
-                    tokens = new long[ids.length + (bos >= 0 ? 1 : 0)];
-                    if (bos >= 0) {
-                        tokens[0] = bos;
-                    }
-                    System.arraycopy(ids, 0, tokens, tokens.length - ids.length, ids.length);
+                    tokens = noBos ? tok.encode(input.text) : tok.encodeAfterBos(input.text);
                 }
             } else {
                 tokens = input.ids.stream().mapToLong(Long::longValue).toArray();

@@ -86,6 +86,11 @@ public final class TextTokenizer implements AutoCloseable {
         return hf.encode(text, false, false).getIds();
     }
 
+    /** Token ids of {@code text} after the BOS token, as evaluation feeds a sequence (no BOS if the model has none). */
+    public long[] encodeAfterBos(String text) {
+        return EvalContext.concat(bos, encode(text));
+    }
+
     /** Text of {@code ids}, special tokens (BOS, EOS, padding) left out. */
     public String decode(long[] ids) {
         return hf.decode(ids, true);

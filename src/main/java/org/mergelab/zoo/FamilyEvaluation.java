@@ -21,16 +21,6 @@ import org.mergelab.io.ModelFolder;
 
 /** Scores family members on a split of the held-out task sets, exactly as {@code ./mergelab eval} would. */
 public final class FamilyEvaluation {
-    /** The number each quality bar reads from a task, by task type. */
-    public static String barMetric(Task task) {
-        return switch (task.spec().type()) {
-            case GENERATE -> "exact_match";
-            case REFUSAL -> "refusal_rate";
-            case PERPLEXITY -> "bits_per_byte";
-            case MULTIPLE_CHOICE -> "acc";
-        };
-    }
-
     private FamilyEvaluation() {}
 
     /** member → task name → result, on every task in {@code splitDir} ({@code limit} items each; 0 = all). */
@@ -55,12 +45,12 @@ public final class FamilyEvaluation {
         return out;
     }
 
-    /** member → task → the bar metric's value. */
+    /** member → task → its primary metric (exact_match, refusal_rate, bits_per_byte, acc): what the bars read. */
     public static Map<String, Map<String, Double>> barValues(Map<String, Map<String, TaskResult>> results) {
         Map<String, Map<String, Double>> out = new LinkedHashMap<>();
         results.forEach((member, byTask) -> {
             Map<String, Double> values = new LinkedHashMap<>();
-            byTask.forEach((task, r) -> values.put(task, r.metric(barMetric(r.task())).value()));
+            byTask.forEach((task, r) -> values.put(task, r.primary().value()));
             out.put(member, values);
         });
         return out;

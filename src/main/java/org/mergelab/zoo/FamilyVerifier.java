@@ -35,37 +35,43 @@ public final class FamilyVerifier {
         String member = dir.getFileName().toString();
         List<String> problems = new ArrayList<>();
         JsonNode card = TrainingCard.read(dir);
-        card.get("files").properties().forEach(f -> {
+        boolean unusable = false;
+        boolean weightsDiffer = false;
+        for (Map.Entry<String, JsonNode> f : card.get("files").properties()) {
             Path file = dir.resolve(f.getKey());
             try {
                 if (!Files.isRegularFile(file)) {
                     problems.add(file + ": missing");
+                    unusable = true;
                 } else if (!Hashes.file(file).equals(f.getValue().asText())) {
                     problems.add(file + ": SHA-256 differs from " + TrainingCard.JSON);
+                    weightsDiffer |= f.getKey().equals(ModelFolder.SINGLE);
                 }
             } catch (IOException e) {
                 problems.add(file + ": unreadable (" + e.getMessage() + ")");
+                unusable = true;
             }
-        });
-        if (problems.stream().anyMatch(p -> p.endsWith(": missing") || p.contains("unreadable"))) {
+        }
+        if (unusable) {
             return new Outcome(member, problems, 0, Double.NaN);
         }
-        // a differing weights file still opens: name the tensors that changed
         try (ModelFolder folder = ModelFolder.open(dir); TextTokenizer tok = TextTokenizer.load(dir)) {
-            Map<String, String> actual = Hashes.tensors(folder);
-            JsonNode expected = card.get("tensors");
-            expected.properties().forEach(t -> {
-                if (!t.getValue().asText().equals(actual.get(t.getKey()))) {
-                    problems.add(dir + ": tensor " + t.getKey() + (actual.containsKey(t.getKey())
-                            ? " differs from its recorded hash" : " is missing"));
-                }
-            });
-            actual.keySet().stream().filter(n -> !expected.has(n))
-                    .forEach(n -> problems.add(dir + ": tensor " + n + " is not in " + TrainingCard.JSON));
+            if (weightsDiffer) { // the file hash covers every tensor's bytes; only a mismatch needs naming them
+                Map<String, String> actual = Hashes.tensors(folder);
+                JsonNode expected = card.get("tensors");
+                expected.properties().forEach(t -> {
+                    if (!t.getValue().asText().equals(actual.get(t.getKey()))) {
+                        problems.add(dir + ": tensor " + t.getKey() + (actual.containsKey(t.getKey())
+                                ? " differs from its recorded hash" : " is missing"));
+                    }
+                });
+                actual.keySet().stream().filter(n -> !expected.has(n))
+                        .forEach(n -> problems.add(dir + ": tensor " + n + " is not in " + TrainingCard.JSON));
+            }
             double mean = Double.NaN;
             try (LlamaModel model = LlamaModel.open(runtime, LlamaConfig.of(folder), Weights.of(folder),
                     LlamaGraph.Variant.LOGITS)) {
-                long[] ids = withBos(tok, PROBE);
+                long[] ids = tok.encodeAfterBos(PROBE);
                 double[] lp = new Scorer(model, 1).tokenLogprobs(ids);
                 double sum = 0;
                 for (int i = 1; i < lp.length; i++) {
@@ -76,16 +82,7 @@ public final class FamilyVerifier {
                     problems.add(dir + ": scores a probe text as " + mean);
                 }
             }
-            return new Outcome(member, problems, actual.size(), mean);
+            return new Outcome(member, problems, folder.tensorCount(), mean);
         }
-    }
-
-    /** Token ids of {@code text} after BOS, as the evaluation feeds them. */
-    private static long[] withBos(TextTokenizer tok, String text) {
-        long[] body = tok.encode(text);
-        long[] ids = new long[body.length + 1];
-        ids[0] = tok.bos();
-        System.arraycopy(body, 0, ids, 1, body.length);
-        return ids;
     }
 }
