@@ -251,7 +251,7 @@ class FloatCodecTest {
                     // odd base offset: unaligned access must work; guard bytes must stay untouched
                     MemorySegment vec = a.allocate(bytes + 9).fill((byte) 0xAB).asSlice(1, bytes + 8);
                     MemorySegment ref = a.allocate(bytes + 9).fill((byte) 0xAB).asSlice(1, bytes + 8);
-                    FloatCodec.encode(t, src, n, vec);
+                    vectorEncode(t, src, n, vec);
                     FloatCodec.encodeScalar(t, src, n, ref);
                     long mismatch = vec.mismatch(ref);
                     assertEquals(-1, mismatch, () -> t + " n=" + n + " differs at byte " + mismatch);
@@ -287,7 +287,7 @@ class FloatCodecTest {
                     float[] ref = new float[n + 3];
                     java.util.Arrays.fill(vec, 42f);
                     java.util.Arrays.fill(ref, 42f);
-                    FloatCodec.decode(t, raw, from, vec, n);
+                    vectorDecode(t, raw, from, vec, n);
                     FloatCodec.decodeScalar(t, raw, from, ref, n);
                     for (int i = 0; i < n + 3; i++) {
                         if (Float.floatToRawIntBits(vec[i]) != Float.floatToRawIntBits(ref[i])) {
@@ -302,6 +302,57 @@ class FloatCodecTest {
                         assertEquals(raw.get(SHORT_LE, 2L * (from + i)) << 16, Float.floatToRawIntBits(vec[i]));
                     }
                 }
+            }
+        }
+    }
+
+    /** The vector kernel for bf16 (whether or not the dispatching {@code encode} uses it yet), else the dispatch. */
+    private static void vectorEncode(DType t, float[] src, int n, MemorySegment dst) {
+        if (t == DType.BF16 && FloatCodec.VECTOR) {
+            FloatCodec.encodeBf16Vector(src, n, dst);
+        } else {
+            FloatCodec.encode(t, src, n, dst);
+        }
+    }
+
+    private static void vectorDecode(DType t, MemorySegment src, long from, float[] dst, int n) {
+        if (t == DType.BF16 && FloatCodec.VECTOR) {
+            FloatCodec.decodeBf16Vector(src, from, dst, n);
+        } else {
+            FloatCodec.decode(t, src, from, dst, n);
+        }
+    }
+
+    /**
+     * The dispatching calls switch to the vector kernels after the warm-up, and the bits stay the same across the
+     * switch (scalar before, vector after); the warm-up survives a sample it may not read from its thread.
+     */
+    @Test
+    void warmUpSwitchesToTheVectorKernelsWithTheSameBits() throws Exception {
+        SplittableRandom r = new SplittableRandom(44);
+        int n = 4099;
+        int[] bits = patterns(r, n);
+        float[] src = new float[n];
+        for (int i = 0; i < n; i++) {
+            src[i] = Float.intBitsToFloat(bits[i]);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment before = a.allocate(2L * n);
+            MemorySegment after = a.allocate(2L * n);
+            float[] decodedBefore = new float[n];
+            float[] decodedAfter = new float[n];
+            FloatCodec.encode(DType.BF16, src, n, before);
+            FloatCodec.decode(DType.BF16, before, 0, decodedBefore, n);
+            MemorySegment confined = a.allocate(1024); // the warm-up thread may not read it
+            Thread other = new Thread(() -> FloatCodec.warmUp(confined));
+            other.start();
+            other.join();
+            assertEquals(FloatCodec.VECTOR, FloatCodec.vectorReady());
+            FloatCodec.encode(DType.BF16, src, n, after);
+            FloatCodec.decode(DType.BF16, after, 0, decodedAfter, n);
+            assertEquals(-1, before.mismatch(after));
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(decodedBefore[i]), Float.floatToRawIntBits(decodedAfter[i]));
             }
         }
     }

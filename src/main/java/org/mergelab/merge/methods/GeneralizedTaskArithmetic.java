@@ -142,6 +142,9 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
                 s = 1;
             }
             double outer = lambda / (norm ? s : 1);
+            if (sparsifier == null) {
+                return (offset, in, out, n) -> mixDense(tv, c, outer, in, out, n);
+            }
             return (offset, in, out, n) -> {
                 float[][] tau = tv.compute(in, n);
                 double[] acc = TaskVectors.doubles(k, n);
@@ -179,6 +182,35 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
             // contributions c_m·τ̂_m vote and are summed as they are; the divisor sums the weights
             vote.mix(tau, factors, k, c, ones, w, divide, lambda, in[base], out, n);
         };
+    }
+
+    /**
+     * Task arithmetic without a sparsifier in one pass per element, no scratch: {@code b + outer·Σ c_m·τ_m} with
+     * {@code τ_m = x_m − b} rounded to float32 and the sum in float64 from +0 in model order, the same operations as
+     * the general kernel (so the same bits).
+     */
+    static void mixDense(TaskVectors tv, double[] c, double outer, float[][] in, float[] out, int n) {
+        float[] b = in[tv.base];
+        if (c.length == 2) {
+            float[] x = in[tv.inputs[0]];
+            float[] y = in[tv.inputs[1]];
+            double c0 = c[0];
+            double c1 = c[1];
+            for (int j = 0; j < n; j++) {
+                float bj = b[j];
+                double acc = (0.0 + c0 * (x[j] - bj)) + c1 * (y[j] - bj);
+                out[j] = (float) (bj + outer * acc);
+            }
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            float bj = b[j];
+            double acc = 0;
+            for (int m = 0; m < c.length; m++) {
+                acc += c[m] * (in[tv.inputs[m]][j] - bj);
+            }
+            out[j] = (float) (bj + outer * acc);
+        }
     }
 
     /** Applies the mask to one task-vector chunk and reports how many entries it zeroed (norm statistics). */

@@ -1,0 +1,40 @@
+package org.mergelab.io;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Starts a Vector API kernel's warm-up on a background thread, once per process: when asked to, or when the process has
+ * done enough of the kernel's work on its scalar twin for the warm-up to pay off. Interpreted or in C1 the Vector API
+ * is ~100× slower than scalar code and C2 needs about a second of one core to get there (profiled), so a small job
+ * should never wait for it and a large one should not do without it.
+ */
+public final class WarmUpTrigger {
+    private final String name;
+    private final long after;
+    private final AtomicLong scalarWork = new AtomicLong();
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    /** @param after elements of scalar work after which {@link #count} starts the warm-up */
+    public WarmUpTrigger(String name, long after) {
+        this.name = name;
+        this.after = after;
+    }
+
+    /** Records {@code elements} of scalar work; starts {@code warmUp} when the total reaches the threshold. */
+    public void count(long elements, Runnable warmUp) {
+        if (!started.get() && scalarWork.addAndGet(elements) >= after) {
+            start(warmUp);
+        }
+    }
+
+    /** Runs {@code warmUp} on a daemon thread unless this trigger has started one already; returns at once. */
+    public void start(Runnable warmUp) {
+        if (!started.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(warmUp, name);
+        t.setDaemon(true);
+        t.start();
+    }
+}
