@@ -224,10 +224,16 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
         return f;
     }
 
-    private static int nonzero(float[] x, int n) {
+    /**
+     * Counts the non-zero entries (either zero sign) without a branch: after a trim about half the entries are zero
+     * in no pattern, and C2, compiling from the profile of the mostly non-zero first count, made the comparison a
+     * branch that mispredicted every other element (profiled: 30% of a TIES merge).
+     */
+    static int nonzero(float[] x, int n) {
         int c = 0;
         for (int j = 0; j < n; j++) {
-            c += x[j] != 0 ? 1 : 0;
+            // |x| bits + 0x7fffffff carries into the sign bit exactly when |x| bits are not 0
+            c += ((Float.floatToRawIntBits(x[j]) & 0x7fffffff) + 0x7fffffff) >>> 31;
         }
         return c;
     }
