@@ -61,7 +61,7 @@ public final class FloatCodec {
     /** Scalar bf16 elements after which the process warms the vector kernels up (about 0.1 s of scalar work). */
     public static final long AUTO_WARM_UP_AFTER = 64L << 20;
 
-    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger("bf16-warm-up", AUTO_WARM_UP_AFTER);
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(AUTO_WARM_UP_AFTER);
 
     /** Whether {@link #decode} and {@link #encode} use the Vector API for bf16 now. */
     public static boolean vectorReady() {

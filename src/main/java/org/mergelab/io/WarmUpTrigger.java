@@ -1,5 +1,7 @@
 package org.mergelab.io;
 
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -10,14 +12,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * should never wait for it and a large one should not do without it.
  */
 public final class WarmUpTrigger {
-    private final String name;
     private final long after;
     private final AtomicLong scalarWork = new AtomicLong();
     private final AtomicBoolean started = new AtomicBoolean();
 
     /** @param after elements of scalar work after which {@link #count} starts the warm-up */
-    public WarmUpTrigger(String name, long after) {
-        this.name = name;
+    public WarmUpTrigger(long after) {
         this.after = after;
     }
 
@@ -28,13 +28,20 @@ public final class WarmUpTrigger {
         }
     }
 
-    /** Runs {@code warmUp} on a daemon thread unless this trigger has started one already; returns at once. */
+    /**
+     * Queues {@code warmUp} on the warm-up thread unless this trigger has started already; returns at once. One thread
+     * runs every kernel's warm-up in turn: they compete with the merge for the cores (and C2 for its queue), and a
+     * merge switches to each kernel as soon as that one is ready.
+     */
     public void start(Runnable warmUp) {
-        if (!started.compareAndSet(false, true)) {
-            return;
+        if (started.compareAndSet(false, true)) {
+            WARMER.execute(warmUp);
         }
-        Thread t = new Thread(warmUp, name);
-        t.setDaemon(true);
-        t.start();
     }
+
+    private static final ExecutorService WARMER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "vector-warm-up");
+        t.setDaemon(true);
+        return t;
+    });
 }

@@ -105,7 +105,7 @@ public final class CounterRandom {
     /** Whether C2 has compiled the lanes; until then the scalar loops (the same draws) do every element. */
     private static volatile boolean warm;
     /** About a tenth of a second of scalar draws. */
-    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger("random-warm-up", 64L << 20);
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(64L << 20);
 
     /** Compiles both {@code retainLanes}, then switches {@code retain} to them. */
     static synchronized void warmUp() {

@@ -80,7 +80,7 @@ public final class Reductions {
 
     private static volatile boolean warm;
     /** About 0.1 s of scalar dots; the methods that need dots only for their norms never get there on small merges. */
-    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger("dot-warm-up", 128L << 20);
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(128L << 20);
 
     /**
      * Gets {@link #dot}'s vector loop compiled by C2 (interpreted it is ~100× slower than scalar code), then switches

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class WarmUpTriggerTest {
     @Test
     void startsOnceWhenTheScalarWorkReachesTheThreshold() throws Exception {
-        WarmUpTrigger trigger = new WarmUpTrigger("test-warm-up", 100);
+        WarmUpTrigger trigger = new WarmUpTrigger(100);
         AtomicInteger runs = new AtomicInteger();
         CountDownLatch ran = new CountDownLatch(1);
         Runnable warmUp = () -> {

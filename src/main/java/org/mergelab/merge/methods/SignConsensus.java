@@ -62,7 +62,7 @@ enum SignConsensus {
     /** Whether C2 has compiled {@link #mixVector}; until then the scalar loop (same operations, same bits) runs. */
     private static volatile boolean warm;
     /** About a tenth of a second of scalar mixing: a TIES merge of a few hundred MB gets there. */
-    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger("consensus-warm-up", 64L << 20);
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(64L << 20);
 
     /** Compiles {@link #mixVector} (both votes, with and without factors), then switches {@link #mix} to it. */
     static synchronized void warmUp() {
