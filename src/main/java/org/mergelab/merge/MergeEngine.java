@@ -51,6 +51,7 @@ public final class MergeEngine implements AutoCloseable {
     /** How far the prefetcher may read ahead of the engine. */
     private static final long PREFETCH_WINDOW = 256L << 20;
 
+    /** Starts the codec warm-up for a large plan, sampling a real input (the mapped-segment kind it will decode). */
     private static void warmUpFor(MergePlan plan) {
         if (plan.outputBytes() < WARM_UP_ABOVE) {
             return;
