@@ -2,8 +2,6 @@ package org.mergelab.merge;
 
 import java.nio.charset.StandardCharsets;
 
-import org.mergelab.io.WarmUpTrigger;
-
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
@@ -37,16 +35,19 @@ public final class CounterRandom {
     /**
      * Bernoulli keep/drop of a run of elements: zeroes {@code values[j]} unless
      * {@code uniform(key, first + j) < p}, for {@code j < n}. The same draws as {@link #uniform}, compared exactly
-     * (as integers: {@code m·2⁻⁵³ < p ⇔ m < ⌈p·2⁵³⌉}), on Vector API lanes once a background warm-up has compiled
-     * them (interpreted they are ~100× slower than this scalar loop), else in scalar code.
+     * (as integers: {@code m·2⁻⁵³ < p ⇔ m < ⌈p·2⁵³⌉}), on Vector API lanes where available.
      */
     public static void retain(long key, long first, float[] values, int n, double p) {
         long limit = (long) Math.ceil(p * 0x1p53); // p ≥ 1 keeps all (m < 2^53), p ≤ 0 none
         int j = 0;
-        if (VECTOR && warm) {
-            j = retainLanes(key, first, values, n, limit);
-        } else if (VECTOR) {
-            WARM_UP.count(n, CounterRandom::warmUp);
+        if (VECTOR) {
+            LongVector lane = LongVector.zero(L).addIndex(1);
+            for (int upper = L.loopBound(n); j < upper; j += L.length()) {
+                LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
+                VectorMask<Long> keep = z.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, limit);
+                FloatVector v = FloatVector.fromArray(F, values, j);
+                FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, j);
+            }
         }
         for (; j < n; j++) {
             if (!((mix(key + (first + j) * GOLDEN) >>> 11) < limit)) {
@@ -55,72 +56,29 @@ public final class CounterRandom {
         }
     }
 
-    /** {@link #retain(long, long, float[], int, double)} on Vector API lanes; returns how many elements it did. */
-    static int retainLanes(long key, long first, float[] values, int n, long limit) {
-        int j = 0;
-        LongVector lane = LongVector.zero(L).addIndex(1);
-        for (int upper = L.loopBound(n); j < upper; j += L.length()) {
-            LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
-            VectorMask<Long> keep = z.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, limit);
-            FloatVector v = FloatVector.fromArray(F, values, j);
-            FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, j);
-        }
-        return j;
-    }
-
     /**
      * As {@link #retain(long, long, float[], int, double)} with a probability per element: zeroes
      * {@code values[from + j]} unless {@code uniform(key, first + j) < p[from + j]}, for {@code j < n}.
      */
     public static void retain(long key, long first, float[] values, double[] p, int from, int n) {
         int j = 0;
-        if (VECTOR && warm) {
-            j = retainLanes(key, first, values, p, from, n);
-        } else if (VECTOR) {
-            WARM_UP.count(n, CounterRandom::warmUp);
+        if (VECTOR) {
+            LongVector lane = LongVector.zero(L).addIndex(1);
+            for (int upper = L.loopBound(n); j < upper; j += L.length()) {
+                LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
+                // m < 2^53 converts exactly, and m·2^-53 is exact: the same double uniform() returns
+                DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11).convertShape(VectorOperators.L2D,
+                        DL, 0)).mul(0x1.0p-53);
+                VectorMask<Double> keep = u.compare(VectorOperators.LT, DoubleVector.fromArray(DL, p, from + j));
+                FloatVector v = FloatVector.fromArray(F, values, from + j);
+                FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, from + j);
+            }
         }
         for (; j < n; j++) {
             if (!(uniform(key, first + j) < p[from + j])) {
                 values[from + j] = 0f;
             }
         }
-    }
-
-    /** The per-element-probability {@code retain} on Vector API lanes; returns how many elements it did. */
-    static int retainLanes(long key, long first, float[] values, double[] p, int from, int n) {
-        int j = 0;
-        LongVector lane = LongVector.zero(L).addIndex(1);
-        for (int upper = L.loopBound(n); j < upper; j += L.length()) {
-            LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
-            // m < 2^53 converts exactly, and m·2^-53 is exact: the same double uniform() returns
-            DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11).convertShape(VectorOperators.L2D,
-                    DL, 0)).mul(0x1.0p-53);
-            VectorMask<Double> keep = u.compare(VectorOperators.LT, DoubleVector.fromArray(DL, p, from + j));
-            FloatVector v = FloatVector.fromArray(F, values, from + j);
-            FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, from + j);
-        }
-        return j;
-    }
-
-    /** Whether C2 has compiled the lanes; until then the scalar loops (the same draws) do every element. */
-    private static volatile boolean warm;
-    /** About a tenth of a second of scalar draws. */
-    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(64L << 20);
-
-    /** Compiles both {@code retainLanes}, then switches {@code retain} to them. */
-    static synchronized void warmUp() {
-        if (warm || !VECTOR) {
-            return;
-        }
-        float[] v = new float[256];
-        double[] p = new double[256];
-        java.util.Arrays.fill(p, 0.5);
-        for (int rep = 0; rep < 12_000; rep++) {
-            java.util.Arrays.fill(v, 1f);
-            retainLanes(rep, 0, v, v.length, 1L << 52);
-            retainLanes(rep, 0, v, p, 0, v.length);
-        }
-        warm = true;
     }
 
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;

@@ -53,35 +53,6 @@ class CounterRandomTest {
         }
     }
 
-    /** The vector lanes draw exactly what the scalar loops draw (they only run once warmed up, so call them here). */
-    @Test
-    void vectorLanesMatchTheScalarDraws() {
-        long key = CounterRandom.key(5, "model.embed_tokens.weight", 1);
-        java.util.Random r = new java.util.Random(4);
-        for (int n : new int[] {0, 1, 7, 8, 9, 100, 1001}) {
-            for (double p : new double[] {0, 0.25, 0.5, 1}) {
-                float[] lanes = new float[n];
-                java.util.Arrays.fill(lanes, 2f);
-                long limit = (long) Math.ceil(p * 0x1p53);
-                int done = CounterRandom.retainLanes(key, 77, lanes, n, limit);
-                for (int j = 0; j < done; j++) {
-                    assertEquals(CounterRandom.uniform(key, 77 + j) < p ? 2f : 0f, lanes[j], "n " + n + " j " + j);
-                }
-                assertTrue(n - done < 64, "the lanes cover all but a tail");
-            }
-            double[] probs = new double[n + 3];
-            for (int j = 0; j < probs.length; j++) {
-                probs[j] = r.nextDouble();
-            }
-            float[] lanes = new float[n + 3];
-            java.util.Arrays.fill(lanes, 3f);
-            int done = CounterRandom.retainLanes(key, 5, lanes, probs, 3, n);
-            for (int j = 0; j < done; j++) {
-                assertEquals(CounterRandom.uniform(key, 5 + j) < probs[3 + j] ? 3f : 0f, lanes[3 + j], "j " + j);
-            }
-        }
-    }
-
     /** Draws at exactly p: a uniform equal to p is dropped (strict <), in both paths. */
     @Test
     void retainComparesStrictly() {
