@@ -14,13 +14,15 @@ public final class BenchReport {
                 command, r.machine(), r.models(), r.modelBytes() / 1e9));
         b.append(String.format(Locale.ROOT, "I/O floor (read every input through a mapping once, write one "
                 + "output-sized file with positional writes + fsync): **%.2f s** for 2 inputs, **%.2f s** for 3. "
-                + "External check, `cp` of one model + `cat` of another + `sync`: %.2f s.%n%n", r.floorSeconds(),
-                r.floor3Seconds(), r.cpCatSeconds()));
+                + "External check, `cp` of one model + `cat` of another + `sync`: %.2f s. JVM and CLI start-up "
+                + "(`mergelab --version` in a child JVM), part of every merge's time: %.2f s.%n%n", r.floorSeconds(),
+                r.floor3Seconds(), r.cpCatSeconds(), r.startupSeconds()));
         b.append("| method | threads | median s (process start to finished folder) | input GB/s | × floor "
-                + "| peak RSS | runs (s) |\n|---|---|---|---|---|---|---|\n");
+                + "| peak RSS | CPU s (user + sys) | runs (s) |\n|---|---|---|---|---|---|---|---|\n");
         for (MergeBenchmark.Measurement m : r.merges()) {
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.0f MB | %s |%n", m.name(),
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.0f MB | %.2f | %s |%n", m.name(),
                     m.threads(), m.seconds(), m.inputGbPerSecond(), m.floorRatio(), m.peakRssBytes() / 1e6,
+                    m.cpuSeconds(),
                     String.join(" ", m.samples().stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList())));
         }
         b.append("\nMedians over alternating repetitions; the machine is shared, so single runs vary.\n");

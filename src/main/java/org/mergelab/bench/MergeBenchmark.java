@@ -30,16 +30,21 @@ public final class MergeBenchmark {
     /** What to run. */
     public record Settings(long sizeBytes, List<String> methods, Path dir, int reps, int threads) {}
 
-    /** One measured configuration: median seconds over the repetitions, and the largest peak RSS seen. */
+    /**
+     * One measured configuration: median seconds over the repetitions, the largest peak RSS seen, and the median CPU
+     * time (user + system, all threads; less disturbed than wall time by other load on a shared machine).
+     */
     public record Measurement(String name, int threads, double seconds, double inputGbPerSecond, double floorRatio,
-            long peakRssBytes, List<Double> samples) {}
+            long peakRssBytes, double cpuSeconds, List<Double> samples) {}
 
     /**
      * @param floorSeconds median floor time for reading two models and writing one (the two-model merges)
      * @param floor3Seconds the same reading three models (the task-vector merges)
+     * @param startupSeconds median time of {@code mergelab --version} in a child JVM: the part of every merge's time
+     *     that is JVM and CLI start-up, not merging
      */
     public record Report(long modelBytes, int models, double floorSeconds, double floor3Seconds, double cpCatSeconds,
-            List<Measurement> merges, String machine) {}
+            double startupSeconds, List<Measurement> merges, String machine) {}
 
     private final Settings settings;
     private final Consumer<String> log;
@@ -74,7 +79,9 @@ public final class MergeBenchmark {
         List<Double> floor = new ArrayList<>();
         List<Double> floor3 = new ArrayList<>();
         List<Double> cpCat = new ArrayList<>();
+        List<Double> startup = new ArrayList<>();
         Map<String, List<Double>> times = new LinkedHashMap<>();
+        Map<String, List<Double>> cpu = new LinkedHashMap<>();
         Map<String, Long> rss = new LinkedHashMap<>();
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> threadCounts = settings.threads() > 0 ? List.of(settings.threads())
@@ -91,13 +98,16 @@ public final class MergeBenchmark {
             floor3.add(floor(models, modelBytes, dir.resolve("floor.bin")));
             settle();
             cpCat.add(cpCat(models, dir.resolve("cp-out")));
+            startup.add(run(List.of("--version"), new long[1], new double[1]));
             for (var e : configs.entrySet()) {
                 for (int t : threadCounts) {
                     String key = e.getKey() + "@" + t;
                     long[] peak = new long[1];
+                    double[] cpuSeconds = new double[1];
                     settle();
-                    double s = merge(e.getValue(), out, t, peak);
+                    double s = merge(e.getValue(), out, t, peak, cpuSeconds);
                     times.computeIfAbsent(key, k -> new ArrayList<>()).add(s);
+                    cpu.computeIfAbsent(key, k -> new ArrayList<>()).add(cpuSeconds[0]);
                     rss.merge(key, peak[0], Math::max);
                 }
             }
@@ -111,10 +121,12 @@ public final class MergeBenchmark {
             int inputs = BenchConfigs.inputCount(parts[0]);
             double s = median(e.getValue());
             merges.add(new Measurement(parts[0], Integer.parseInt(parts[1]), s, inputs * modelBytes / 1e9 / s,
-                    s / (inputs == 2 ? floorMedian : floor3Median), rss.get(e.getKey()), List.copyOf(e.getValue())));
+                    s / (inputs == 2 ? floorMedian : floor3Median), rss.get(e.getKey()), median(cpu.get(e.getKey())),
+                    List.copyOf(e.getValue())));
         }
         OutputFolder.deleteRecursively(out);
-        return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), merges, machine());
+        return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), median(startup), merges,
+                machine());
     }
 
     static SyntheticLlama.Spec spec(long bytes) {
@@ -210,29 +222,59 @@ public final class MergeBenchmark {
         return s;
     }
 
-    /** Runs {@code mergelab merge} in a child JVM as a user would; returns wall seconds, peak RSS in {@code peak[0]}. */
-    private static double merge(Path config, Path out, int threads, long[] peak)
+    /**
+     * Runs {@code mergelab merge} in a child JVM as a user would; returns wall seconds, peak RSS in {@code peak[0]}
+     * and CPU seconds in {@code cpu[0]}.
+     */
+    private static double merge(Path config, Path out, int threads, long[] peak, double[] cpu)
             throws IOException, InterruptedException {
         OutputFolder.deleteRecursively(out);
+        return run(List.of("merge", config.toString(), out.toString(), "--threads", Integer.toString(threads),
+                "--progress", "never"), peak, cpu);
+    }
+
+    /** Runs the CLI with {@code args} in a child JVM; as {@link #merge}. */
+    private static double run(List<String> args, long[] peak, double[] cpu) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-cp",
-                System.getProperty("java.class.path"), "org.mergelab.cli.Main", "merge", config.toString(),
-                out.toString(), "--threads", Integer.toString(threads), "--progress", "never"));
+                System.getProperty("java.class.path"), "org.mergelab.cli.Main"));
+        cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
         long start = System.nanoTime();
         Process p = pb.start();
         Path status = Path.of("/proc/" + p.pid() + "/status");
+        Path stat = Path.of("/proc/" + p.pid() + "/stat");
         while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
             peak[0] = Math.max(peak[0], highWaterMark(status));
+            cpu[0] = Math.max(cpu[0], cpuSeconds(stat));
         }
         double s = (System.nanoTime() - start) / 1e9;
         if (p.exitValue() != 0) {
-            throw new IOException("merge " + config + " failed with exit code " + p.exitValue());
+            throw new IOException("mergelab " + String.join(" ", args) + " failed with exit code " + p.exitValue());
         }
         return s;
+    }
+
+    /** Clock ticks per second of /proc's CPU times ({@code getconf CLK_TCK}; 100 on Linux). */
+    private static final double TICKS = 100;
+
+    /**
+     * User + system CPU seconds of a live process so far (all its threads), from /proc/PID/stat; 0 when it has gone.
+     * Sampled every 20 ms, so the last 20 ms of a run are missed.
+     */
+    private static double cpuSeconds(Path stat) {
+        try {
+            String line = Files.readString(stat);
+            // fields after the command name (which may hold spaces, so skip past its closing parenthesis):
+            // state is field 3, utime field 14, stime field 15
+            String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** VmHWM (peak resident set) of a live process, in bytes; 0 when it has gone. */

@@ -34,9 +34,9 @@ final class MemorySink implements TensorSink, AutoCloseable {
     }
 
     @Override
-    public void write(int tensor, long offset, float[] values, int n) {
+    public int write(int tensor, long offset, float[] values, int n) {
         int width = outputs.get(tensor).dtype().width();
-        FloatCodec.encode(outputs.get(tensor).dtype(), values, n, data[tensor].asSlice(offset * width,
+        return FloatCodec.encode(outputs.get(tensor).dtype(), values, n, data[tensor].asSlice(offset * width,
                 (long) n * width));
     }
 

@@ -27,6 +27,12 @@ import jdk.incubator.vector.VectorSpecies;
  * bf16 → f32 is exact (shift left 16). f32 → bf16 rounds to nearest, ties to even, and keeps NaN a NaN (a plain
  * rounding of a NaN whose payload sits in the low half would turn it into ±Inf). The vector path (Vector API) and the
  * scalar path give identical bits; {@code -Dmergelab.vector=false} forces the scalar path.
+ *
+ * <p>The bf16 vector kernels are used only once {@link #warmUp()} has had C2 compile them: before that
+ * the Vector API runs interpreted or in C1, ~100× slower than the scalar loops (measured: 64M elements took 3.2 s
+ * cold against 0.015 s compiled), and compiling takes ~1.4 s of one core. So callers get the scalar path until then,
+ * and a process that has pushed {@link #AUTO_WARM_UP_AFTER} elements through the scalar path starts the warm-up on a
+ * background thread itself; as both paths give the same bits, the switch is invisible in the output.
  */
 public final class FloatCodec {
     private static final ValueLayout.OfShort SHORT_LE = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -48,28 +54,61 @@ public final class FloatCodec {
 
     private FloatCodec() {}
 
+    /** Whether the bf16 vector kernels are compiled; until then {@link #decode} and {@link #encode} run scalar twins. */
     private static volatile boolean warm;
 
+    /** Scalar bf16 elements after which the process warms the vector kernels up by itself (~0.1 s of scalar work). */
+    public static final long AUTO_WARM_UP_AFTER = 64L << 20;
+
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(AUTO_WARM_UP_AFTER);
+
+    /** Compiled, the kernels take ~0.1 ns per element here; interpreted or in C1 they take 10–100 ns. */
+    private static final double COMPILED_NANOS_PER_ELEMENT = 1;
+
+    /** Whether {@link #decode} and {@link #encode} use the Vector API for bf16 now. */
+    public static boolean vectorReady() {
+        return warm;
+    }
+
     /**
-     * Runs the bf16 kernels a few thousand times on a small buffer so C2 compiles them before a merge streams a large
-     * model through them: interpreted, the Vector API path is two orders of magnitude slower (~0.1 vs ~10 Gelem/s
-     * measured here). On a 1 GB merge this shape (256 elements × 12,000) beat shorter warm-ups and none: warm-up plus
-     * merge 2.1–2.4 s against 2.7–3.0 s without.
+     * Runs the bf16 vector kernels until C2 has compiled them, then switches {@link #decode} and {@link #encode} to
+     * them. They work on Java arrays only (the segment side is a bulk copy), so this warm-up on arrays is the code the
+     * merge runs; a warm-up through a heap segment was thrown away (deoptimised) at the first mapped file. Idempotent;
+     * a second caller waits for the first.
      */
-    public static void warmUp() {
+    public static synchronized void warmUp() {
         if (warm || !VECTOR) {
             return;
         }
-        float[] values = new float[256];
-        MemorySegment bytes = MemorySegment.ofArray(new short[values.length]);
+        short[] bits = new short[256];
+        float[] values = new float[bits.length];
         for (int i = 0; i < values.length; i++) {
             values[i] = i * 0.37f - 11f;
         }
-        for (int rep = 0; rep < 12_000; rep++) {
-            encodeBf16Vector(values, values.length, bytes);
-            decodeBf16Vector(bytes, 0, values, values.length);
+        int largest = 0;
+        // batches of 100 calls until three in a row run at compiled speed (C1 or interpreted Vector API code is ~100x
+        // slower than this bound); at most 12,000 calls, which measured here always got C2 to compile them
+        int fast = 0;
+        for (int batch = 0; batch < 120 && fast < 3; batch++) {
+            long start = System.nanoTime();
+            for (int rep = 0; rep < 100; rep++) {
+                largest |= encodeBf16Vector(values, 0, values.length, bits);
+                largest |= decodeBf16Vector(bits, values.length, values, 0);
+            }
+            double nanosPerElement = (System.nanoTime() - start) / (100.0 * 2 * values.length);
+            fast = nanosPerElement < COMPILED_NANOS_PER_ELEMENT ? fast + 1 : 0;
+        }
+        if (largest == 0) {
+            throw new AssertionError("warm-up values vanished");
         }
         warm = true;
+    }
+
+    /** Starts {@link #warmUp()} on the warm-up thread unless it has started already; returns at once. */
+    public static void warmUpInBackground() {
+        if (VECTOR && !warm) {
+            WARM_UP.start(FloatCodec::warmUp);
+        }
     }
 
     private static VectorSpecies<Short> halfWidthShorts() {
@@ -107,21 +146,105 @@ public final class FloatCodec {
         };
     }
 
-    /** Reads {@code n} elements starting at element {@code from} of {@code src} into {@code dst[0..n)}. */
-    public static void decode(DType type, MemorySegment src, long from, float[] dst, int n) {
-        if (VECTOR && type == DType.BF16) {
-            decodeBf16Vector(src, from, dst, n);
-        } else {
-            decodeScalar(type, src, from, dst, n);
+    /**
+     * Reads {@code n} elements starting at element {@code from} of {@code src} into {@code dst[0..n)}; returns the
+     * largest {@code |dst[i]|} as float bits without the sign (see {@link #largestMagnitudeBits}), found in the same
+     * pass, for the merge's non-finite check.
+     */
+    public static int decode(DType type, MemorySegment src, long from, float[] dst, int n) {
+        if (type == DType.BF16) {
+            return decodeBf16(src, from, dst, n);
         }
+        decodeScalar(type, src, from, dst, n);
+        return largestMagnitudeBits(dst, 0, n);
     }
 
-    /** Writes {@code src[0..n)} as {@code type} into {@code dst} starting at byte 0. */
-    public static void encode(DType type, float[] src, int n, MemorySegment dst) {
-        if (VECTOR && type == DType.BF16) {
-            encodeBf16Vector(src, n, dst);
-        } else {
-            encodeScalar(type, src, n, dst);
+    /**
+     * Writes {@code src[0..n)} as {@code type} into {@code dst} starting at byte 0; returns the largest
+     * {@code |src[i]|} as float bits without the sign, found in the same pass.
+     */
+    public static int encode(DType type, float[] src, int n, MemorySegment dst) {
+        if (type == DType.BF16) {
+            return encodeBf16(src, n, dst);
+        }
+        encodeScalar(type, src, n, dst);
+        return largestMagnitudeBits(src, 0, n);
+    }
+
+    /**
+     * The largest of {@code |x[i]|}'s bits as an int over {@code [from, to)}: without the sign bit, float bits order as
+     * magnitudes do, with +Inf above every finite value and NaN above +Inf, so one integer max tells whether a chunk
+     * holds anything non-finite (or above a threshold).
+     */
+    public static int largestMagnitudeBits(float[] x, int from, int to) {
+        int largest = 0;
+        for (int i = from; i < to; i++) {
+            largest = Math.max(largest, Float.floatToRawIntBits(x[i]) & 0x7FFFFFFF);
+        }
+        return largest;
+    }
+
+    /**
+     * bf16 goes through a per-thread array of this many shorts (8 KiB, L1-sized): one bulk copy between it and the
+     * file or buffer, then an array loop, so the vector kernels never see a segment.
+     */
+    private static final int PIECE = 1 << 12;
+    private static final ThreadLocal<short[]> PIECE_BITS = ThreadLocal.withInitial(() -> new short[PIECE]);
+
+    private static int decodeBf16(MemorySegment src, long from, float[] dst, int n) {
+        short[] bits = PIECE_BITS.get();
+        boolean vector = warm;
+        long start = vector ? System.nanoTime() : 0;
+        int largest = 0;
+        for (int done = 0; done < n; done += PIECE) {
+            int len = Math.min(PIECE, n - done);
+            MemorySegment.copy(src, SHORT_LE, (from + done) * 2, bits, 0, len);
+            largest = Math.max(largest, vector ? decodeBf16Vector(bits, len, dst, done)
+                    : decodeBf16Scalar(bits, 0, len, dst, done));
+        }
+        checkSpeed(vector, start, n);
+        return largest;
+    }
+
+    private static int encodeBf16(float[] src, int n, MemorySegment dst) {
+        short[] bits = PIECE_BITS.get();
+        boolean vector = warm;
+        long start = vector ? System.nanoTime() : 0;
+        int largest = 0;
+        for (int done = 0; done < n; done += PIECE) {
+            int len = Math.min(PIECE, n - done);
+            largest = Math.max(largest, vector ? encodeBf16Vector(src, done, len, bits)
+                    : encodeBf16Scalar(src, done, 0, len, bits));
+            MemorySegment.copy(bits, 0, dst, SHORT_LE, 2L * done, len);
+        }
+        checkSpeed(vector, start, n);
+        return largest;
+    }
+
+    private static final Object DEMOTION = new Object();
+
+    /** Above this, a vector call is taken to have run as interpreted or C1 code (see {@link #checkSpeed}). */
+    private static final double SLOW_NANOS_PER_ELEMENT = 3;
+
+    /**
+     * Counts scalar work towards the automatic warm-up; after a vector call, checks that it ran at compiled speed.
+     * When C2 throws the compiled kernel away (a deoptimisation; seen here once in a few 1 GB merges), the Vector API
+     * runs ~100× slower until it is compiled again, which made a 1.5 s merge take 7 s: so a slow call sends the
+     * codec back to the scalar twins and queues the warm-up again, which recompiles the kernel off the merge's path.
+     */
+    private static void checkSpeed(boolean vector, long start, int n) {
+        if (!VECTOR) {
+            return;
+        }
+        if (!vector) {
+            WARM_UP.count(n, FloatCodec::warmUp);
+        } else if (n >= PIECE && System.nanoTime() - start > n * SLOW_NANOS_PER_ELEMENT) {
+            synchronized (DEMOTION) { // not the warm-up's lock: a worker must never wait for a warm-up
+                if (warm) {
+                    warm = false;
+                    WARM_UP.again(FloatCodec::warmUp);
+                }
+            }
         }
     }
 
@@ -172,36 +295,61 @@ public final class FloatCodec {
         }
     }
 
-    private static void decodeBf16Vector(MemorySegment src, long from, float[] dst, int n) {
-        long base = from * 2;
-        int step = F.length();
-        int i = 0;
-        for (int upper = n - step + 1; i < upper; i += step) {
-            ShortVector s = ShortVector.fromMemorySegment(S, src, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
-            IntVector wide = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
-            wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, i);
+    /** {@code dst[at + i] = bits[i]} widened, for {@code i} in {@code [from, len)}; returns the largest magnitude bits. */
+    static int decodeBf16Scalar(short[] bits, int from, int len, float[] dst, int at) {
+        int largest = 0;
+        for (int i = from; i < len; i++) {
+            int b = bits[i] << 16;
+            dst[at + i] = Float.intBitsToFloat(b);
+            largest = Math.max(largest, b & 0x7FFFFFFF);
         }
-        for (; i < n; i++) {
-            dst[i] = Float.intBitsToFloat(src.get(SHORT_LE, base + 2L * i) << 16);
-        }
+        return largest;
     }
 
-    private static void encodeBf16Vector(float[] src, int n, MemorySegment dst) {
+    /** The vector twin of {@link #decodeBf16Scalar} over {@code [0, len)}: the same bits and the same result. */
+    static int decodeBf16Vector(short[] bits, int len, float[] dst, int at) {
+        IntVector largest = IntVector.zero(I);
         int step = F.length();
         int i = 0;
-        for (int upper = n - step + 1; i < upper; i += step) {
-            FloatVector v = FloatVector.fromArray(F, src, i);
+        for (int upper = len - step + 1; i < upper; i += step) {
+            IntVector wide = (IntVector) ShortVector.fromArray(S, bits, i).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b = wide.lanewise(VectorOperators.LSHL, 16);
+            largest = largest.max(b.and(0x7FFFFFFF));
+            b.reinterpretAsFloats().intoArray(dst, at + i);
+        }
+        return Math.max(largest.reduceLanes(VectorOperators.MAX), decodeBf16Scalar(bits, i, len, dst, at));
+    }
+
+    /**
+     * {@code bits[i] = bf16(src[at + i])} for {@code i} in {@code [from, len)}; returns the largest magnitude bits of
+     * the float inputs.
+     */
+    static int encodeBf16Scalar(float[] src, int at, int from, int len, short[] bits) {
+        int largest = 0;
+        for (int i = from; i < len; i++) {
+            float v = src[at + i];
+            largest = Math.max(largest, Float.floatToRawIntBits(v) & 0x7FFFFFFF);
+            bits[i] = floatToBf16(v);
+        }
+        return largest;
+    }
+
+    /** The vector twin of {@link #encodeBf16Scalar} over {@code [0, len)}: the same bits and the same result. */
+    static int encodeBf16Vector(float[] src, int at, int len, short[] bits) {
+        IntVector largest = IntVector.zero(I);
+        int step = F.length();
+        int i = 0;
+        for (int upper = len - step + 1; i < upper; i += step) {
+            FloatVector v = FloatVector.fromArray(F, src, at + i);
             VectorMask<Integer> nan = v.test(VectorOperators.IS_NAN).cast(I);
-            IntVector bits = v.reinterpretAsInts();
-            IntVector odd = bits.lanewise(VectorOperators.LSHR, 16).and(1);
-            IntVector rounded = bits.add(0x7FFF).add(odd).lanewise(VectorOperators.LSHR, 16);
-            IntVector quietNan = bits.lanewise(VectorOperators.LSHR, 16).or(0x0040);
+            IntVector b = v.reinterpretAsInts();
+            largest = largest.max(b.and(0x7FFFFFFF));
+            IntVector odd = b.lanewise(VectorOperators.LSHR, 16).and(1);
+            IntVector rounded = b.add(0x7FFF).add(odd).lanewise(VectorOperators.LSHR, 16);
+            IntVector quietNan = b.lanewise(VectorOperators.LSHR, 16).or(0x0040);
             IntVector out = rounded.blend(quietNan, nan);
-            ShortVector s = (ShortVector) out.convertShape(VectorOperators.I2S, S, 0);
-            s.intoMemorySegment(dst, 2L * i, ByteOrder.LITTLE_ENDIAN);
+            ((ShortVector) out.convertShape(VectorOperators.I2S, S, 0)).intoArray(bits, i);
         }
-        for (; i < n; i++) {
-            dst.set(SHORT_LE, 2L * i, floatToBf16(src[i]));
-        }
+        return Math.max(largest.reduceLanes(VectorOperators.MAX), encodeBf16Scalar(src, at, i, len, bits));
     }
 }

@@ -91,13 +91,19 @@ final class ChunkedJob implements TensorJob {
         return (int) ((numel + chunk - 1) / chunk);
     }
 
-    /** Reads the inputs of chunk {@code c}; returns the scratch rows (the last one is free for output). */
-    private float[][] load(int c) {
+    /**
+     * Reads the inputs of chunk {@code c}; returns the scratch rows (the last one is free for output). Each input's
+     * largest magnitude bits go to {@code largest} when given.
+     */
+    private float[][] load(int c, int[] largest) {
         float[][] rows = scratch.rows(sources.size() + 1, chunk);
         long offset = (long) c * chunk;
         int n = (int) Math.min(chunk, numel - offset);
         for (int i = 0; i < sources.size(); i++) {
-            sources.get(i).read(offset, rows[i], n);
+            int m = sources.get(i).read(offset, rows[i], n);
+            if (largest != null) {
+                largest[i] = m;
+            }
         }
         return rows;
     }
@@ -112,13 +118,13 @@ final class ChunkedJob implements TensorJob {
     public <S> S reduce(ChunkReducer<S> reducer) {
         int chunks = chunkCount();
         S total = reducer.newState(0, (int) Math.min(Integer.MAX_VALUE, numel));
-        int wave = Math.max(1, threads * 2);
+        int wave = Math.max(1, threads * 8);
         for (int first = 0; first < chunks; first += wave) {
             int last = Math.min(chunks, first + wave);
             List<S> states = runAll(first, last, c -> {
                 long offset = (long) c * chunk;
                 int n = (int) Math.min(chunk, numel - offset);
-                float[][] in = inputsOf(load(c));
+                float[][] in = inputsOf(load(c, null));
                 S s = reducer.newState(offset, n);
                 reducer.accumulate(s, offset, in, n);
                 return s;
@@ -144,17 +150,18 @@ final class ChunkedJob implements TensorJob {
         List<S> states = runAll(0, chunkCount(), c -> {
             long offset = (long) c * chunk;
             int n = (int) Math.min(chunk, numel - offset);
-            float[][] rows = load(c);
+            int[] largest = scratch.largest(sources.size());
+            float[][] rows = load(c, largest);
             float[] out = rows[rows.length - 1];
             float[][] in = inputsOf(rows);
             if (nonFinite != null) {
-                nonFinite.countInputs(in, n);
+                nonFinite.countInputs(in, largest, n);
             }
             kernel.apply(offset, in, out, n);
+            int largestOut = sink.accept(offset, out, n);
             if (nonFinite != null) {
-                nonFinite.countOutput(out, n);
+                nonFinite.countOutput(out, largestOut, n);
             }
-            sink.accept(offset, out, n);
             if (observer == null) {
                 return null;
             }
@@ -193,6 +200,16 @@ final class ChunkedJob implements TensorJob {
      */
     static final class Scratch {
         private final ThreadLocal<float[][]> rows = new ThreadLocal<>();
+        private final ThreadLocal<int[]> largest = new ThreadLocal<>();
+
+        int[] largest(int count) {
+            int[] m = largest.get();
+            if (m == null || m.length < count) {
+                m = new int[count];
+                largest.set(m);
+            }
+            return m;
+        }
 
         float[][] rows(int count, int length) {
             float[][] r = rows.get();
@@ -205,35 +222,57 @@ final class ChunkedJob implements TensorJob {
     }
 
     interface OutputChunkSink {
-        void accept(long offset, float[] values, int length);
+        /** Takes one merged chunk; returns its largest magnitude bits ({@link TensorSink#write}). */
+        int accept(long offset, float[] values, int length);
     }
 
     private interface ChunkTask<T> {
         T run(int chunkIndex);
     }
 
+    /**
+     * Runs chunks {@code [first, last)} and returns their results in chunk order. Each worker takes the next chunk
+     * from a shared counter: one task per worker rather than per chunk keeps scheduling off the profile when chunks
+     * are small (cache-sized) and many.
+     */
     private <T> List<T> runAll(int first, int last, ChunkTask<T> task) {
-        List<T> results = new ArrayList<>(last - first);
-        if (last - first == 1 || pool == null) {
+        int count = last - first;
+        List<T> results = new ArrayList<>(count);
+        if (count == 1 || pool == null) {
             for (int c = first; c < last; c++) {
                 results.add(task.run(c));
             }
             return results;
         }
-        List<Future<T>> futures = new ArrayList<>(last - first);
-        for (int c = first; c < last; c++) {
-            int ci = c;
-            futures.add(pool.submit(() -> task.run(ci)));
+        Object[] out = new Object[count];
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(first);
+        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable worker = () -> {
+            for (int c; !failed.get() && (c = next.getAndIncrement()) < last; ) {
+                try {
+                    out[c - first] = task.run(c);
+                } catch (RuntimeException | Error e) {
+                    failed.set(true);
+                    throw e;
+                }
+            }
+        };
+        int workers = Math.min(threads, count);
+        List<Future<?>> futures = new ArrayList<>(workers);
+        for (int w = 0; w < workers; w++) {
+            futures.add(pool.submit(worker));
         }
         try {
-            for (Future<T> f : futures) {
-                results.add(f.get());
+            for (Future<?> f : futures) {
+                f.get();
             }
         } catch (InterruptedException e) {
+            failed.set(true);
             futures.forEach(f -> f.cancel(true));
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         } catch (ExecutionException e) {
+            failed.set(true);
             futures.forEach(f -> f.cancel(true));
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException re) {
@@ -243,6 +282,11 @@ final class ChunkedJob implements TensorJob {
                 throw err;
             }
             throw new IllegalStateException(cause);
+        }
+        for (Object r : out) {
+            @SuppressWarnings("unchecked")
+            T t = (T) r;
+            results.add(t);
         }
         return results;
     }

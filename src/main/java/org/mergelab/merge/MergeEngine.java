@@ -15,8 +15,8 @@ import org.mergelab.io.ModelTensor;
  * per-vector statistics, whatever the model size.
  */
 public final class MergeEngine implements AutoCloseable {
-    /** Elements per chunk: 1 MiB of float32 per input, large enough to amortise a task, small enough for cache. */
-    public static final int DEFAULT_CHUNK = 1 << 18;
+    /** Elements per chunk: 128 KiB of float32 per input, so a few inputs and the output stay in L2 (1 MiB per core here). */
+    public static final int DEFAULT_CHUNK = 1 << 15;
 
     private final int threads;
     private final int chunk;
@@ -40,9 +40,10 @@ public final class MergeEngine implements AutoCloseable {
     }
 
     /**
-     * Merges at least this large compile the Vector API kernels up front (~1 s here). Interpreted, those kernels
-     * run ~100× slower, and a large merge would otherwise spend that time on its first chunks; a small merge is done
-     * before the warm-up would pay off.
+     * Merges at least this large start compiling the bf16 codec's Vector API kernels at once, on a background thread
+     * while the first tensors go through the scalar kernels (same bits); smaller ones stay scalar unless the process
+     * does enough of them ({@link org.mergelab.io.FloatCodec#warmUp}). Profiled on a 0.5 GB merge, blocking on this
+     * warm-up took 1.4–2.4 s of a 5–7 s process.
      */
     private static final long WARM_UP_ABOVE = 256L << 20;
 
@@ -52,23 +53,21 @@ public final class MergeEngine implements AutoCloseable {
     /** How far the prefetcher may read ahead of the engine. */
     private static final long PREFETCH_WINDOW = 256L << 20;
 
-    /** Compiles the vector kernels now when the plan is large enough to profit (see {@link #WARM_UP_ABOVE}). */
+    /** Starts the codec warm-up for a large plan, sampling a real input (the mapped-segment kind it will decode). */
     private static void warmUpFor(MergePlan plan) {
-        if (plan.outputBytes() >= WARM_UP_ABOVE) {
-            org.mergelab.io.FloatCodec.warmUp();
-            Reductions.warmUp();
-            NonFiniteCounter.warmUp();
+        if (plan.outputBytes() < WARM_UP_ABOVE) {
+            return;
         }
+        org.mergelab.io.FloatCodec.warmUpInBackground();
     }
 
     /**
      * What a run produced besides the tensors.
      *
-     * @param warmUpSeconds time spent compiling the kernels (inputs were already being read meanwhile)
      * @param stats one row per output tensor, in output order; empty unless asked for
      * @param nonFinite the tensors whose inputs or output held NaN or infinite values, in output order
      */
-    public record Result(double warmUpSeconds, List<TensorStats> stats, List<NonFiniteTensor> nonFinite) {}
+    public record Result(List<TensorStats> stats, List<NonFiniteTensor> nonFinite) {}
 
     /** Merges every tensor of {@code plan} into {@code sink}, gathering norm statistics when asked. */
     public Result run(MergePlan plan, TensorSink sink, Progress progress, boolean collectStats) {
@@ -84,9 +83,7 @@ public final class MergeEngine implements AutoCloseable {
         List<TensorStats> stats = new ArrayList<>();
         List<NonFiniteTensor> nonFinite = new ArrayList<>();
         try (Prefetcher prefetcher = new Prefetcher(plan, PREFETCH_WINDOW)) {
-            long warming = System.nanoTime();
             warmUpFor(plan);
-            double warmUp = (System.nanoTime() - warming) / 1e9;
             progress.start(plan.outputBytes(), plan.tasks().size());
             for (int i = 0; i < plan.tasks().size(); i++) {
                 TensorStats row = runTask(plan, i, sink, progress, collectStats, strict, nonFinite);
@@ -106,7 +103,7 @@ public final class MergeEngine implements AutoCloseable {
                 }
                 prefetcher.consumed(read);
             }
-            return new Result(warmUp, List.copyOf(stats), List.copyOf(nonFinite));
+            return new Result(List.copyOf(stats), List.copyOf(nonFinite));
         }
     }
 
@@ -129,8 +126,9 @@ public final class MergeEngine implements AutoCloseable {
         StatsCollector collector = collectStats ? new StatsCollector(sources.size(), task.baseIndex()) : null;
         NonFiniteCounter counter = new NonFiniteCounter(sources.size(), task.out().dtype());
         double[] sums = job.map(kernel, (offset, values, n) -> {
-            sink.write(i, offset, values, n);
+            int largest = sink.write(i, offset, values, n);
             progress.advance((long) n * width);
+            return largest;
         }, collector, counter);
         List<String> names = task.inputs().stream()
                 .map(in -> in.file().path().toAbsolutePath().getParent().getFileName().toString()).toList();

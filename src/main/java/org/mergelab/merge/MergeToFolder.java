@@ -110,11 +110,9 @@ public final class MergeToFolder {
             long t0 = System.nanoTime();
             MergeEngine.Result result = engine.run(plan, new SafetensorsSink(writer), progress, opt.stats() != null,
                     opt.strict());
-            double warmUp = result.warmUpSeconds();
             long t1 = System.nanoTime();
             writer.finish();
-            phases.put("warm-up (overlapping reads)", warmUp);
-            phases.put("merge", (t1 - t0) / 1e9 - warmUp);
+            phases.put("merge", (t1 - t0) / 1e9);
             if (opt.stats() != null) {
                 StatsCsv.write(opt.stats(), result.stats());
             }

@@ -5,21 +5,15 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import org.mergelab.io.DType;
-
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
+import org.mergelab.io.FloatCodec;
 
 /**
  * Counts the NaN and infinite values of one tensor's merge: in each input chunk as the output pass decoded it, and in
- * each merged chunk as it will be written. The chunks are already in cache, so no data is read twice; counts are sums,
- * so they do not depend on the thread count or the chunking. Thread-safe.
+ * each merged chunk as it will be written. Decoding and encoding report each chunk's largest magnitude as they convert
+ * it ({@link FloatCodec#decode}), so a clean chunk costs one comparison here and only a chunk holding something is
+ * counted element by element; counts are sums, so they do not depend on the thread count or the chunking. Thread-safe.
  */
 final class NonFiniteCounter {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
-    private static final boolean VECTOR = org.mergelab.io.FloatCodec.VECTOR;
 
     private final int inputs;
     private final float outputOverflow;
@@ -47,14 +41,16 @@ final class NonFiniteCounter {
         };
     }
 
-    void countInputs(float[][] in, int n) {
+    /** @param largest each input chunk's largest magnitude bits, as {@link TensorSource#read} returned them */
+    void countInputs(float[][] in, int[] largest, int n) {
         for (int i = 0; i < inputs; i++) {
-            add(i, count(in[i], n, Float.POSITIVE_INFINITY));
+            add(i, count(in[i], largest[i], n, Float.POSITIVE_INFINITY));
         }
     }
 
-    void countOutput(float[] out, int n) {
-        add(inputs, count(out, n, outputOverflow));
+    /** @param largest the output chunk's largest magnitude bits, as {@link TensorSink#write} returned them */
+    void countOutput(float[] out, int largest, int n) {
+        add(inputs, count(out, largest, n, outputOverflow));
     }
 
     private void add(int slot, NonFinite c) {
@@ -84,11 +80,9 @@ final class NonFiniteCounter {
 
     /**
      * NaN and "infinite" values among {@code x[0..n)}, where any magnitude of at least {@code overflow} counts as
-     * infinite. A chunk is first checked in one cheap vector pass (the largest magnitude, compared as integer bits);
-     * only a chunk that has some is counted element by element.
+     * infinite; {@code largest} is the chunk's largest magnitude bits, so a chunk below {@code overflow} is not read.
      */
-    static NonFinite count(float[] x, int n, float overflow) {
-        int largest = VECTOR ? largestMagnitudeBitsVector(x, n) : largestMagnitudeBitsScalar(x, 0, n);
+    static NonFinite count(float[] x, int largest, int n, float overflow) {
         if (largest < Float.floatToRawIntBits(overflow)) {
             return NonFinite.NONE;
         }
@@ -99,45 +93,5 @@ final class NonFiniteCounter {
             inf += Math.abs(x[i]) >= overflow ? 1 : 0;
         }
         return new NonFinite(nan, inf);
-    }
-
-    /**
-     * The largest of {@code |x[i]|}'s bits as an int, over {@code [0, n)}: without the sign bit, float bits order as
-     * magnitudes do, with +Inf above every finite value and NaN above +Inf. Integer max has no NaN rules to honour,
-     * so this runs at ~13–19 Gelem/s on cached data here against ~10 for counting with a vector compare.
-     */
-    static int largestMagnitudeBitsVector(float[] x, int n) {
-        IntVector largest = IntVector.zero(I);
-        int i = 0;
-        for (int upper = n - F.length() + 1; i < upper; i += F.length()) {
-            largest = largest.max(FloatVector.fromArray(F, x, i).reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return Math.max(largest.reduceLanes(VectorOperators.MAX), largestMagnitudeBitsScalar(x, i, n));
-    }
-
-    static int largestMagnitudeBitsScalar(float[] x, int from, int to) {
-        int largest = 0;
-        for (int i = from; i < to; i++) {
-            largest = Math.max(largest, Float.floatToRawIntBits(x[i]) & 0x7FFFFFFF);
-        }
-        return largest;
-    }
-
-    private static volatile boolean warm;
-
-    /** Gets the vector count compiled before a large merge needs it (as {@link org.mergelab.io.FloatCodec#warmUp}). */
-    static void warmUp() {
-        if (warm || !VECTOR) {
-            return;
-        }
-        warm = true;
-        float[] x = new float[256];
-        int largest = 0;
-        for (int rep = 0; rep < 12_000; rep++) {
-            largest = Math.max(largest, largestMagnitudeBitsVector(x, x.length));
-        }
-        if (largest != 0) {
-            throw new AssertionError();
-        }
     }
 }

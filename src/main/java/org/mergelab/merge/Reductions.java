@@ -1,5 +1,7 @@
 package org.mergelab.merge;
 
+import org.mergelab.io.WarmUpTrigger;
+
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -27,6 +29,10 @@ public final class Reductions {
             @Override
             public void accumulate(double[] g, long offset, float[][] in, int n) {
                 float[][] v = origin >= 0 ? differences(in, origin, n) : in;
+                if (k == 2 && VECTOR) {
+                    pairGram(v[0], v[1], n, g);
+                    return;
+                }
                 for (int i = 0; i < k; i++) {
                     for (int j = i; j < k; j++) {
                         g[i * k + j] += dot(v[i], v[j], 0, n);
@@ -58,29 +64,106 @@ public final class Reductions {
 
     /**
      * {@code Σ a[i]·b[i]} over {@code [from, to)} in float64: each product is exact in float64 and accumulated in
-     * float64 lanes (Vector API), so only the float64 additions round.
+     * float64 lanes (Vector API), so only the float64 additions round. Until {@link #warmUp()} has compiled the vector
+     * loop, {@link #dotLanes} computes the same bits in scalar code, so a result never depends on when the switch came.
      */
     public static double dot(float[] a, float[] b, int from, int to) {
-        return VECTOR ? dotVector(a, b, from, to) : dotScalar(a, b, from, to);
+        if (!VECTOR) {
+            return dotScalar(a, b, from, to);
+        }
+        if (warm) {
+            return dotVector(a, b, from, to);
+        }
+        WARM_UP.count(to - from, Reductions::warmUp);
+        return dotLanes(a, b, from, to);
     }
 
     private static volatile boolean warm;
+    /** About 0.1 s of scalar dots; the methods that need dots only for their norms never get there on small merges. */
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(128L << 20);
 
-    /** Gets {@link #dot} compiled before a merge needs it (see {@link org.mergelab.io.FloatCodec#warmUp()}). */
-    static void warmUp() {
+    /**
+     * Gets {@link #dot}'s vector loop compiled by C2 (interpreted it is ~100× slower than scalar code), then switches
+     * {@link #dot} to it. Idempotent; a second caller waits for the first.
+     */
+    static synchronized void warmUp() {
         if (warm || !VECTOR) {
             return;
         }
-        warm = true;
         float[] x = new float[256];
         java.util.Arrays.fill(x, 0.5f);
         double s = 0;
         for (int rep = 0; rep < 12_000; rep++) {
-            s += dot(x, x, 0, x.length);
+            s += dotVector(x, x, 0, x.length);
         }
         if (s < 0) {
             throw new AssertionError();
         }
+        warm = true;
+    }
+
+    /**
+     * {@link #dotVector} lane by lane in scalar code, bit for bit: lane {@code l} of the first half of each float
+     * vector accumulates into {@code acc[l]}, of the second half into {@code acc[half + l]} (an fma of an exact
+     * product equals a multiply-add), the halves are added lane-wise and the lanes summed in order.
+     */
+    static double dotLanes(float[] a, float[] b, int from, int to) {
+        int lanes = F.length();
+        int half = D.length();
+        double[] acc = new double[lanes];
+        int i = from;
+        for (int upper = to - lanes + 1; i < upper; i += lanes) {
+            for (int l = 0; l < lanes; l++) {
+                acc[l] += (double) a[i + l] * b[i + l];
+            }
+        }
+        double s = 0;
+        for (int l = 0; l < half; l++) {
+            s += acc[l] + acc[half + l];
+        }
+        return s + dotScalar(a, b, i, to);
+    }
+
+    /**
+     * The two-vector Gram matrix in one pass: adds {@code a·a}, {@code a·b}, {@code b·b} over {@code [0, n)} to
+     * {@code g[0]}, {@code g[1]}, {@code g[3]} (row-major 2×2), each bit for bit what {@link #dot} gives, as
+     * {@link #dotLanes} computes it: until the vector dot is compiled, one scalar pass reading each input once (half
+     * the speed of three compiled vector dots, measured, but its warm-up costs more than this pass on a 1 GB merge).
+     */
+    static void pairGram(float[] a, float[] b, int n, double[] g) {
+        if (warm) { // compiled vector dots are twice as fast as this loop
+            g[0] += dotVector(a, a, 0, n);
+            g[1] += dotVector(a, b, 0, n);
+            g[3] += dotVector(b, b, 0, n);
+            return;
+        }
+        WARM_UP.count(3L * n, Reductions::warmUp);
+        int lanes = F.length();
+        int half = D.length();
+        double[] aa = new double[lanes];
+        double[] ab = new double[lanes];
+        double[] bb = new double[lanes];
+        int i = 0;
+        for (int upper = n - lanes + 1; i < upper; i += lanes) {
+            for (int l = 0; l < lanes; l++) {
+                double x = a[i + l];
+                double y = b[i + l];
+                aa[l] += x * x;
+                ab[l] += x * y;
+                bb[l] += y * y;
+            }
+        }
+        double saa = 0;
+        double sab = 0;
+        double sbb = 0;
+        for (int l = 0; l < half; l++) {
+            saa += aa[l] + aa[half + l];
+            sab += ab[l] + ab[half + l];
+            sbb += bb[l] + bb[half + l];
+        }
+        g[0] += saa + dotScalar(a, a, i, n);
+        g[1] += sab + dotScalar(a, b, i, n);
+        g[3] += sbb + dotScalar(b, b, i, n);
     }
 
     static double dotVector(float[] a, float[] b, int from, int to) {
@@ -122,19 +205,29 @@ public final class Reductions {
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** Task vectors of one chunk: {@code in[i] − in[origin]}, with a zero row for the origin itself. */
+    private static final ThreadLocal<float[][]> DIFFERENCES = new ThreadLocal<>();
+
+    /**
+     * Task vectors of one chunk: {@code in[i] − in[origin]}, with a zero row for the origin itself. The rows are this
+     * thread's scratch (valid until its next call), so a reduction pass allocates nothing per chunk.
+     */
     static float[][] differences(float[][] in, int origin, int n) {
-        float[][] d = new float[in.length][];
+        float[][] d = DIFFERENCES.get();
+        if (d == null || d.length < in.length || d[0].length < n) {
+            d = new float[in.length][Math.max(n, 1)];
+            DIFFERENCES.set(d);
+        }
         float[] b = in[origin];
         for (int i = 0; i < in.length; i++) {
             float[] x = in[i];
-            float[] r = new float[n];
-            if (i != origin) {
-                for (int j = 0; j < n; j++) {
-                    r[j] = x[j] - b[j];
-                }
+            float[] r = d[i];
+            if (i == origin) {
+                java.util.Arrays.fill(r, 0, n, 0f);
+                continue;
             }
-            d[i] = r;
+            for (int j = 0; j < n; j++) {
+                r[j] = x[j] - b[j];
+            }
         }
         return d;
     }

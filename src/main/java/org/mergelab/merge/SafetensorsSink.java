@@ -21,12 +21,13 @@ public final class SafetensorsSink implements TensorSink {
     }
 
     @Override
-    public void write(int tensor, long offset, float[] values, int n) {
+    public int write(int tensor, long offset, float[] values, int n) {
         OutTensor t = writer.tensors().get(tensor);
         int width = t.dtype().width();
         ByteBuffer buf = buffer(n * width);
-        FloatCodec.encode(t.dtype(), values, n, MemorySegment.ofBuffer(buf));
+        int largest = FloatCodec.encode(t.dtype(), values, n, MemorySegment.ofBuffer(buf));
         writer.write(tensor, offset * width, buf);
+        return largest;
     }
 
     @Override

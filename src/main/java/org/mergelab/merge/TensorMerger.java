@@ -31,7 +31,10 @@ public final class TensorMerger {
                 new ChunkedJob.Scratch(), seed);
         float[] out = new float[Math.toIntExact(job.numel())];
         ChunkKernel kernel = method.prepare(job);
-        job.map(kernel, (offset, values, n) -> System.arraycopy(values, 0, out, (int) offset, n));
+        job.map(kernel, (offset, values, n) -> {
+            System.arraycopy(values, 0, out, (int) offset, n);
+            return 0;
+        });
         return out;
     }
 }

@@ -10,8 +10,11 @@ import org.mergelab.io.ModelTensor;
 public interface TensorSource {
     long numel();
 
-    /** Reads elements {@code [from, from + n)} into {@code dst[0..n)}. Thread-safe. */
-    void read(long from, float[] dst, int n);
+    /**
+     * Reads elements {@code [from, from + n)} into {@code dst[0..n)}; returns their largest magnitude as float bits
+     * without the sign ({@link FloatCodec#largestMagnitudeBits}), for the non-finite check. Thread-safe.
+     */
+    int read(long from, float[] dst, int n);
 
     /**
      * A tensor of a model folder. When {@code loadDtype} is a float type other than the stored one, every value is
@@ -29,13 +32,15 @@ public interface TensorSource {
             }
 
             @Override
-            public void read(long from, float[] dst, int n) {
-                FloatCodec.decode(stored, data, from, dst, n);
-                if (round) {
-                    for (int i = 0; i < n; i++) {
-                        dst[i] = FloatCodec.roundTo(loadDtype, dst[i]);
-                    }
+            public int read(long from, float[] dst, int n) {
+                int largest = FloatCodec.decode(stored, data, from, dst, n);
+                if (!round) {
+                    return largest;
                 }
+                for (int i = 0; i < n; i++) {
+                    dst[i] = FloatCodec.roundTo(loadDtype, dst[i]);
+                }
+                return FloatCodec.largestMagnitudeBits(dst, 0, n); // rounding can overflow (f32 to float16)
             }
         };
     }
@@ -61,8 +66,8 @@ public interface TensorSource {
                 }
 
                 @Override
-                public void read(long from, float[] dst, int n) {
-                    whole.read(from, dst, n);
+                public int read(long from, float[] dst, int n) {
+                    return whole.read(from, dst, n);
                 }
             };
         }
@@ -73,18 +78,20 @@ public interface TensorSource {
             }
 
             @Override
-            public void read(long from, float[] dst, int n) {
+            public int read(long from, float[] dst, int n) {
                 float[] piece = new float[(int) Math.min(n, cols)];
+                int largest = 0;
                 int done = 0;
                 while (done < n) {
                     long flat = from + done;
                     long row = flat / cols;
                     long col = flat % cols;
                     int len = (int) Math.min(n - done, cols - col);
-                    whole.read(row * ownCols + col, piece, len);
+                    largest = Math.max(largest, whole.read(row * ownCols + col, piece, len));
                     System.arraycopy(piece, 0, dst, done, len);
                     done += len;
                 }
+                return largest;
             }
         };
     }
@@ -98,8 +105,9 @@ public interface TensorSource {
             }
 
             @Override
-            public void read(long from, float[] dst, int n) {
+            public int read(long from, float[] dst, int n) {
                 System.arraycopy(values, (int) from, dst, 0, n);
+                return FloatCodec.largestMagnitudeBits(dst, 0, n);
             }
         };
     }

@@ -251,7 +251,7 @@ class FloatCodecTest {
                     // odd base offset: unaligned access must work; guard bytes must stay untouched
                     MemorySegment vec = a.allocate(bytes + 9).fill((byte) 0xAB).asSlice(1, bytes + 8);
                     MemorySegment ref = a.allocate(bytes + 9).fill((byte) 0xAB).asSlice(1, bytes + 8);
-                    FloatCodec.encode(t, src, n, vec);
+                    vectorEncode(t, src, n, vec);
                     FloatCodec.encodeScalar(t, src, n, ref);
                     long mismatch = vec.mismatch(ref);
                     assertEquals(-1, mismatch, () -> t + " n=" + n + " differs at byte " + mismatch);
@@ -287,7 +287,7 @@ class FloatCodecTest {
                     float[] ref = new float[n + 3];
                     java.util.Arrays.fill(vec, 42f);
                     java.util.Arrays.fill(ref, 42f);
-                    FloatCodec.decode(t, raw, from, vec, n);
+                    vectorDecode(t, raw, from, vec, n);
                     FloatCodec.decodeScalar(t, raw, from, ref, n);
                     for (int i = 0; i < n + 3; i++) {
                         if (Float.floatToRawIntBits(vec[i]) != Float.floatToRawIntBits(ref[i])) {
@@ -302,6 +302,71 @@ class FloatCodecTest {
                         assertEquals(raw.get(SHORT_LE, 2L * (from + i)) << 16, Float.floatToRawIntBits(vec[i]));
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The vector kernel for bf16 (whether or not the dispatching {@code encode} uses it yet), else the dispatch; checks
+     * that the largest magnitude it reports is the scalar twin's and the plain one's.
+     */
+    private static void vectorEncode(DType t, float[] src, int n, MemorySegment dst) {
+        int expected = FloatCodec.largestMagnitudeBits(src, 0, n);
+        if (t == DType.BF16 && FloatCodec.VECTOR) {
+            short[] bits = new short[n];
+            short[] scalarBits = new short[n];
+            assertEquals(expected, FloatCodec.encodeBf16Vector(src, 0, n, bits), "n=" + n);
+            assertEquals(expected, FloatCodec.encodeBf16Scalar(src, 0, 0, n, scalarBits), "n=" + n);
+            assertArrayEquals(scalarBits, bits);
+            MemorySegment.copy(bits, 0, dst, SHORT_LE, 0, n);
+        } else {
+            assertEquals(expected, FloatCodec.encode(t, src, n, dst), t + " n=" + n);
+        }
+    }
+
+    private static void vectorDecode(DType t, MemorySegment src, long from, float[] dst, int n) {
+        int reported;
+        if (t == DType.BF16 && FloatCodec.VECTOR) {
+            short[] bits = new short[n];
+            MemorySegment.copy(src, SHORT_LE, 2 * from, bits, 0, n);
+            reported = FloatCodec.decodeBf16Vector(bits, n, dst, 0);
+            float[] scalar = new float[n];
+            assertEquals(reported, FloatCodec.decodeBf16Scalar(bits, 0, n, scalar, 0), "n=" + n);
+        } else {
+            reported = FloatCodec.decode(t, src, from, dst, n);
+        }
+        assertEquals(FloatCodec.largestMagnitudeBits(dst, 0, n), reported, t + " n=" + n);
+    }
+
+    /**
+     * The dispatching calls switch to the vector kernels after the warm-up, and the bits stay the same across the
+     * switch (scalar before, vector after), and so does the largest magnitude they report.
+     */
+    @Test
+    void warmUpSwitchesToTheVectorKernelsWithTheSameBits() throws Exception {
+        SplittableRandom r = new SplittableRandom(44);
+        int n = 4099;
+        int[] bits = patterns(r, n);
+        float[] src = new float[n];
+        for (int i = 0; i < n; i++) {
+            src[i] = Float.intBitsToFloat(bits[i]);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment before = a.allocate(2L * n);
+            MemorySegment after = a.allocate(2L * n);
+            float[] decodedBefore = new float[n];
+            float[] decodedAfter = new float[n];
+            int encodedBefore = FloatCodec.encode(DType.BF16, src, n, before);
+            int readBefore = FloatCodec.decode(DType.BF16, before, 0, decodedBefore, n);
+            Thread other = new Thread(FloatCodec::warmUp);
+            other.start();
+            other.join();
+            assertEquals(FloatCodec.VECTOR, FloatCodec.vectorReady());
+            assertEquals(encodedBefore, FloatCodec.encode(DType.BF16, src, n, after));
+            assertEquals(readBefore, FloatCodec.decode(DType.BF16, after, 0, decodedAfter, n));
+            assertEquals(-1, before.mismatch(after));
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(decodedBefore[i]), Float.floatToRawIntBits(decodedAfter[i]));
             }
         }
     }

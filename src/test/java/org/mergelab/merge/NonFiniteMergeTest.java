@@ -73,10 +73,11 @@ class NonFiniteMergeTest {
         }
 
         @Override
-        public void write(int tensor, long offset, float[] values, int n) {
+        public int write(int tensor, long offset, float[] values, int n) {
             for (int i = 0; i < n; i++) {
                 tensors.get(tensor)[(int) offset + i] = FloatCodec.roundTo(types.get(tensor), values[i]);
             }
+            return FloatCodec.largestMagnitudeBits(values, 0, n);
         }
 
         @Override

@@ -1,6 +1,9 @@
 package org.mergelab.merge;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 
@@ -29,6 +32,75 @@ class ReductionsTest {
             assertEquals(exact, Reductions.dotVector(a, b, 0, n), tol, "vector n=" + n);
             assertEquals(expectedTail, Reductions.dotVector(a, b, from, n), tol, "vector from=" + from);
         }
+    }
+
+    /**
+     * The scalar stand-in used before the vector loop is compiled gives the vector loop's bits exactly: odd lengths,
+     * tails, offsets, and values from subnormal to overflowing products, infinities and NaN.
+     */
+    @Test
+    void laneByLaneScalarDotIsBitIdenticalToTheVectorDot() {
+        Random r = new Random(11);
+        float[] special = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-39f, Float.MAX_VALUE, -Float.MAX_VALUE,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 1e30f, -3e-20f};
+        for (int n : new int[] {0, 1, 7, 15, 16, 17, 31, 33, 255, 1000, 4099, 65_537}) {
+            for (int variant = 0; variant < 3; variant++) {
+                float[] a = new float[n];
+                float[] b = new float[n];
+                for (int i = 0; i < n; i++) {
+                    a[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 4));
+                    b[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 4));
+                    if (variant == 1 && r.nextInt(50) == 0) {
+                        a[i] = special[r.nextInt(special.length - 3)]; // no inf or NaN: a finite sum
+                    }
+                    if (variant == 2 && r.nextInt(200) == 0) {
+                        b[i] = special[r.nextInt(special.length)];
+                    }
+                }
+                for (int from : new int[] {0, Math.min(3, n), Math.min(17, n)}) {
+                    double vector = Reductions.dotVector(a, b, from, n);
+                    double lanes = Reductions.dotLanes(a, b, from, n);
+                    if (Double.isNaN(vector)) {
+                        assertTrue(Double.isNaN(lanes), "n=" + n + " from=" + from);
+                    } else {
+                        assertEquals(Double.doubleToRawLongBits(vector), Double.doubleToRawLongBits(lanes),
+                                "n=" + n + " from=" + from + " variant=" + variant + ": " + vector + " vs " + lanes);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void pairGramGivesTheBitsOfThreeDots() {
+        Random r = new Random(12);
+        for (int n : new int[] {0, 1, 15, 16, 17, 100, 4099, 65_537}) {
+            float[] a = new float[n];
+            float[] b = new float[n];
+            for (int i = 0; i < n; i++) {
+                a[i] = (float) (r.nextGaussian() * 1e3);
+                b[i] = i % 97 == 5 ? Float.MIN_VALUE : (float) r.nextGaussian();
+            }
+            double[] g = {1.5, 2.5, 99, 3.5};
+            Reductions.pairGram(a, b, n, g);
+            assertEquals(1.5 + Reductions.dotVector(a, a, 0, n), g[0], 0, "a·a n=" + n);
+            assertEquals(2.5 + Reductions.dotVector(a, b, 0, n), g[1], 0, "a·b n=" + n);
+            assertEquals(99, g[2], 0, "lower triangle untouched");
+            assertEquals(3.5 + Reductions.dotVector(b, b, 0, n), g[3], 0, "b·b n=" + n);
+        }
+    }
+
+    @Test
+    void differencesReuseScratchAndZeroTheOrigin() {
+        float[][] in = {{1, 2, 3}, {4, 6, 8}, {0, 0, 1}};
+        float[][] d = Reductions.differences(in, 0, 3);
+        assertArrayEquals(new float[] {0, 0, 0}, java.util.Arrays.copyOf(d[0], 3));
+        assertArrayEquals(new float[] {3, 4, 5}, java.util.Arrays.copyOf(d[1], 3));
+        assertArrayEquals(new float[] {-1, -2, -2}, java.util.Arrays.copyOf(d[2], 3));
+        float[][] again = Reductions.differences(new float[][] {{1, 1}, {5, 5}}, 1, 2);
+        assertSame(d, again, "a second chunk on this thread reuses the rows");
+        assertArrayEquals(new float[] {-4, -4}, java.util.Arrays.copyOf(again[0], 2));
+        assertArrayEquals(new float[] {0, 0}, java.util.Arrays.copyOf(again[1], 2));
     }
 
     @Test

@@ -26,19 +26,50 @@ final class Combination {
         if (!(l1 <= FLOAT_SAFE_L1)) {
             return wide(coefficients.clone());
         }
-        return (offset, in, out, n) -> {
-            java.util.Arrays.fill(out, 0, n, 0f);
-            for (int i = 0; i < k; i++) {
-                float ci = c[i];
-                if (ci == 0f) {
-                    continue;
-                }
-                float[] x = in[i];
-                for (int j = 0; j < n; j++) {
-                    out[j] += ci * x[j];
-                }
+        int[] active = java.util.stream.IntStream.range(0, k).filter(i -> c[i] != 0f).toArray();
+        // one pass per element for the usual one or two terms, the same float operations in the same order as
+        // accumulate (0f + c·x first: a −0 product gives +0 there too)
+        return switch (active.length) {
+            case 1 -> {
+                int a = active[0];
+                float ca = c[a];
+                yield (offset, in, out, n) -> {
+                    float[] x = in[a];
+                    for (int j = 0; j < n; j++) {
+                        out[j] = 0f + ca * x[j];
+                    }
+                };
             }
+            case 2 -> {
+                int a = active[0];
+                int b = active[1];
+                float ca = c[a];
+                float cb = c[b];
+                yield (offset, in, out, n) -> {
+                    float[] x = in[a];
+                    float[] y = in[b];
+                    for (int j = 0; j < n; j++) {
+                        out[j] = (0f + ca * x[j]) + cb * y[j];
+                    }
+                };
+            }
+            default -> (offset, in, out, n) -> accumulate(c, in, out, n);
         };
+    }
+
+    /** {@code out = Σ c_i·x_i} term by term in float32, skipping zero coefficients: the reference the fast paths match. */
+    static void accumulate(float[] c, float[][] in, float[] out, int n) {
+        java.util.Arrays.fill(out, 0, n, 0f);
+        for (int i = 0; i < c.length; i++) {
+            float ci = c[i];
+            if (ci == 0f) {
+                continue;
+            }
+            float[] x = in[i];
+            for (int j = 0; j < n; j++) {
+                out[j] += ci * x[j];
+            }
+        }
     }
 
     /** The same sum accumulated in float64 with unrounded coefficients, rounded to float once per element. */

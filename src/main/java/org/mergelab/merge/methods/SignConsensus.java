@@ -1,5 +1,7 @@
 package org.mergelab.merge.methods;
 
+import org.mergelab.io.WarmUpTrigger;
+
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -43,42 +45,89 @@ enum SignConsensus {
      * where {@code factors[m]} is null) elect a sign; of the agreeing (non-zero, same-sign) ones,
      * {@code M = Σ g_m·V_m} and {@code S = Σ h_m}; the output is {@code b + λ·M/S} ({@code divide} says how).
      * Float64 throughout, without branches on the (random) votes: Vector API lanes, then a scalar tail doing the
-     * same operations in the same order (so the bits do not depend on where a chunk ends).
+     * same operations in the same order (so the bits do not depend on where a chunk ends, nor on whether the vector
+     * lanes are compiled yet: until then the scalar loop does every element).
      */
     void mix(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
             double lambda, float[] b, float[] out, int n) {
         int j = 0;
-        if (VECTOR) {
-            DoubleVector zero = DoubleVector.zero(D);
-            DoubleVector one = DoubleVector.broadcast(D, 1);
-            for (int upper = D.loopBound(n); j < upper; j += D.length()) {
-                DoubleVector vote = zero;
-                for (int m = 0; m < k; m++) {
-                    DoubleVector v = contribution(tau[m], factors[m], a[m], j);
-                    vote = this == SUM ? vote.add(v)
-                            : vote.add(1, v.compare(VectorOperators.GT, 0)).sub(1, v.compare(VectorOperators.LT, 0));
-                }
-                DoubleVector sign = one.blend(-1, vote.compare(VectorOperators.LT, 0)); // a zero vote elects +
-                DoubleVector mixed = zero;
-                DoubleVector divisor = zero;
-                for (int m = 0; m < k; m++) {
-                    DoubleVector v = contribution(tau[m], factors[m], a[m], j);
-                    VectorMask<Double> agrees = v.mul(sign).compare(VectorOperators.GT, 0); // zero never agrees
-                    mixed = mixed.add(v.mul(g[m]), agrees);
-                    divisor = divisor.add(h[m], agrees);
-                }
-                DoubleVector result = switch (divide) {
-                    case NO -> mixed.mul(lambda);
-                    case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)))
-                            .mul(lambda);
-                    case AT_LEAST_1E6 -> mixed.div(divisor.max(1e-6)).mul(lambda);
-                };
-                DoubleVector base = (DoubleVector) FloatVector.fromArray(F, b, j).convertShape(VectorOperators.F2D,
-                        D, 0);
-                ((FloatVector) base.add(result).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, j);
-            }
+        if (VECTOR && warm) {
+            j = mixVector(tau, factors, k, a, g, h, divide, lambda, b, out, n);
+        } else if (VECTOR) {
+            WARM_UP.count((long) k * n, SignConsensus::warmUp);
         }
-        for (; j < n; j++) {
+        mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, j, n);
+    }
+
+    /** Whether C2 has compiled {@link #mixVector}; until then the scalar loop (same operations, same bits) runs. */
+    private static volatile boolean warm;
+    /** About a tenth of a second of scalar mixing: a TIES merge of a few hundred MB gets there. */
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(64L << 20);
+
+    /** Compiles {@link #mixVector} (both votes, with and without factors), then switches {@link #mix} to it. */
+    static synchronized void warmUp() {
+        if (warm || !VECTOR) {
+            return;
+        }
+        int n = 256;
+        float[][] tau = new float[2][n];
+        double[][] factors = {null, new double[n]};
+        float[] b = new float[n];
+        float[] out = new float[n];
+        for (int j = 0; j < n; j++) {
+            tau[0][j] = (j % 3 - 1) * 0.25f;
+            tau[1][j] = (j % 5 - 2) * 0.5f;
+            factors[1][j] = j % 2;
+            b[j] = j;
+        }
+        double[] c = {0.4, 0.6};
+        double[] ones = {1, 1};
+        for (int rep = 0; rep < 6_000; rep++) {
+            SUM.mixVector(tau, factors, 2, c, ones, c, Divide.ZERO_AS_ONE, 1, b, out, n);
+            COUNT.mixVector(tau, factors, 2, c, ones, c, Divide.NO, 1, b, out, n);
+        }
+        warm = true;
+    }
+
+    /** The Vector API lanes of {@link #mix}; returns how many elements it did (a whole number of vectors). */
+    int mixVector(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h,
+            Divide divide, double lambda, float[] b, float[] out, int n) {
+        int j = 0;
+        DoubleVector zero = DoubleVector.zero(D);
+        DoubleVector one = DoubleVector.broadcast(D, 1);
+        for (int upper = D.loopBound(n); j < upper; j += D.length()) {
+            DoubleVector vote = zero;
+            for (int m = 0; m < k; m++) {
+                DoubleVector v = contribution(tau[m], factors[m], a[m], j);
+                vote = this == SUM ? vote.add(v)
+                        : vote.add(1, v.compare(VectorOperators.GT, 0)).sub(1, v.compare(VectorOperators.LT, 0));
+            }
+            DoubleVector sign = one.blend(-1, vote.compare(VectorOperators.LT, 0)); // a zero vote elects +
+            DoubleVector mixed = zero;
+            DoubleVector divisor = zero;
+            for (int m = 0; m < k; m++) {
+                DoubleVector v = contribution(tau[m], factors[m], a[m], j);
+                VectorMask<Double> agrees = v.mul(sign).compare(VectorOperators.GT, 0); // zero never agrees
+                mixed = mixed.add(v.mul(g[m]), agrees);
+                divisor = divisor.add(h[m], agrees);
+            }
+            DoubleVector result = switch (divide) {
+                case NO -> mixed.mul(lambda);
+                case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)))
+                        .mul(lambda);
+                case AT_LEAST_1E6 -> mixed.div(divisor.max(1e-6)).mul(lambda);
+            };
+            DoubleVector base = (DoubleVector) FloatVector.fromArray(F, b, j).convertShape(VectorOperators.F2D,
+                    D, 0);
+            ((FloatVector) base.add(result).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, j);
+        }
+        return j;
+    }
+
+    /** {@link #mix} for elements {@code [from, n)} in scalar code. */
+    void mixScalar(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h,
+            Divide divide, double lambda, float[] b, float[] out, int from, int n) {
+        for (int j = from; j < n; j++) {
             double vote = 0;
             for (int m = 0; m < k; m++) {
                 double v = contributionAt(tau[m], factors[m], a[m], j);

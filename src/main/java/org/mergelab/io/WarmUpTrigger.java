@@ -1,0 +1,53 @@
+package org.mergelab.io;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Starts a Vector API kernel's warm-up on a background thread, once per process: when asked to, or when the process has
+ * done enough of the kernel's work on its scalar twin for the warm-up to pay off. Interpreted or in C1 the Vector API
+ * is ~100× slower than scalar code and C2 needs about a second of one core to get there (profiled), so a small job
+ * should never wait for it and a large one should not do without it.
+ */
+public final class WarmUpTrigger {
+    private final long after;
+    private final AtomicLong scalarWork = new AtomicLong();
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    /** @param after elements of scalar work after which {@link #count} starts the warm-up */
+    public WarmUpTrigger(long after) {
+        this.after = after;
+    }
+
+    /** Records {@code elements} of scalar work; starts {@code warmUp} when the total reaches the threshold. */
+    public void count(long elements, Runnable warmUp) {
+        if (!started.get() && scalarWork.addAndGet(elements) >= after) {
+            start(warmUp);
+        }
+    }
+
+    /**
+     * Queues {@code warmUp} on the warm-up thread unless this trigger has started already; returns at once. One thread
+     * runs every kernel's warm-up in turn: they compete with the merge for the cores (and C2 for its queue), and a
+     * merge switches to each kernel as soon as that one is ready.
+     */
+    public void start(Runnable warmUp) {
+        if (started.compareAndSet(false, true)) {
+            WARMER.execute(warmUp);
+        }
+    }
+
+    /** Queues {@code warmUp} on the warm-up thread even if this trigger has started before (a kernel was thrown away). */
+    public void again(Runnable warmUp) {
+        started.set(true);
+        WARMER.execute(warmUp);
+    }
+
+    private static final ExecutorService WARMER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "vector-warm-up");
+        t.setDaemon(true);
+        return t;
+    });
+}
