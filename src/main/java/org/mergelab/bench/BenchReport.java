@@ -18,12 +18,26 @@ public final class BenchReport {
                 + "(`mergelab --version` in a child JVM), part of every merge's time: %.2f s.%n%n", r.floorSeconds(),
                 r.floor3Seconds(), r.cpCatSeconds(), r.startupSeconds()));
         b.append("| method | threads | median s (process start to finished folder) | input GB/s | × floor "
-                + "| peak RSS | CPU s (user + sys) | runs (s) |\n|---|---|---|---|---|---|---|---|\n");
+                + "| in-process s (plan to synced folder) | × floor | peak RSS | CPU s (user + sys) | runs (s) |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|\n");
         for (MergeBenchmark.Measurement m : r.merges()) {
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.0f MB | %.2f | %s |%n", m.name(),
-                    m.threads(), m.seconds(), m.inputGbPerSecond(), m.floorRatio(), m.peakRssBytes() / 1e6,
-                    m.cpuSeconds(),
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | **%.2f** | %.2f | %.2f | %.0f MB | %.2f | %s |%n",
+                    m.name(), m.threads(), m.seconds(), m.inputGbPerSecond(), m.floorRatio(), m.inProcessSeconds(),
+                    m.inProcessFloorRatio(), m.peakRssBytes() / 1e6, m.cpuSeconds(),
                     String.join(" ", m.samples().stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList())));
+        }
+        MergeBenchmark.Baseline np = r.numpy();
+        if (np != null) {
+            double linear = r.merges().stream().filter(m -> m.name().equals("linear"))
+                    .mapToDouble(MergeBenchmark.Measurement::seconds).min().orElse(Double.NaN);
+            b.append(String.format(Locale.ROOT, "%nCompared against: numpy %s, float32, single thread (`numpy_linear.py`"
+                    + " in the jar: each tensor loaded whole, widened to float32, combined with array expressions, "
+                    + "rounded to bf16, written, fsync'd), the linear merge of the same two models: **%.2f s**, peak RSS "
+                    + "%.0f MB, output %s MergeLab's byte for byte; MergeLab's fastest linear run above is **%.1f×** "
+                    + "faster.%n", np.version(), np.seconds(), np.peakRssBytes() / 1e6,
+                    np.identical() ? "identical to" : "DIFFERENT from", np.seconds() / linear));
+        } else {
+            b.append("\nNo numpy comparison: python3 with numpy is not installed here.\n");
         }
         b.append("\nMedians over alternating repetitions; the machine is shared, so single runs vary.\n");
         return b.toString();

@@ -1,6 +1,7 @@
 package org.mergelab.bench;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -17,6 +18,8 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.mergelab.io.DType;
+import org.mergelab.io.ModelFolder;
+import org.mergelab.io.ModelTensor;
 import org.mergelab.io.OutputFolder;
 import org.mergelab.zoo.SyntheticLlama;
 
@@ -35,7 +38,14 @@ public final class MergeBenchmark {
      * time (user + system, all threads; less disturbed than wall time by other load on a shared machine).
      */
     public record Measurement(String name, int threads, double seconds, double inputGbPerSecond, double floorRatio,
-            long peakRssBytes, double cpuSeconds, List<Double> samples) {}
+            double inProcessSeconds, double inProcessFloorRatio, long peakRssBytes, double cpuSeconds,
+            List<Double> samples) {}
+
+    /**
+     * One child process: wall seconds from start to exit, its peak RSS and CPU seconds (from /proc), and the seconds
+     * the merge itself reported (its {@code --verbose} phases: plan, merge, sync, finish; NaN for other commands).
+     */
+    record ChildRun(double seconds, long peakRssBytes, double cpuSeconds, double inProcessSeconds) {}
 
     /**
      * @param floorSeconds median floor time for reading two models and writing one (the two-model merges)
@@ -44,7 +54,15 @@ public final class MergeBenchmark {
      *     that is JVM and CLI start-up, not merging
      */
     public record Report(long modelBytes, int models, double floorSeconds, double floor3Seconds, double cpCatSeconds,
-            double startupSeconds, List<Measurement> merges, String machine) {}
+            double startupSeconds, List<Measurement> merges, Baseline numpy, String machine) {}
+
+    /**
+     * The float32 numpy merge the speed is compared against ({@code numpy_linear.py}: the linear merge of the first
+     * two models, whole tensors, numpy's single thread), or null where python3 with numpy is not installed.
+     *
+     * @param identical whether its output tensors equal MergeLab's linear merge byte for byte
+     */
+    public record Baseline(String version, double seconds, long peakRssBytes, boolean identical) {}
 
     private final Settings settings;
     private final Consumer<String> log;
@@ -81,11 +99,16 @@ public final class MergeBenchmark {
         List<Double> cpCat = new ArrayList<>();
         List<Double> startup = new ArrayList<>();
         Map<String, List<Double>> times = new LinkedHashMap<>();
+        Map<String, List<Double>> inProcess = new LinkedHashMap<>();
         Map<String, List<Double>> cpu = new LinkedHashMap<>();
         Map<String, Long> rss = new LinkedHashMap<>();
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> threadCounts = settings.threads() > 0 ? List.of(settings.threads())
                 : cores > 1 ? List.of(1, cores) : List.of(1);
+        String numpyVersion = numpyVersion();
+        List<Double> numpy = new ArrayList<>();
+        long[] numpyRss = new long[1];
+        boolean numpyIdentical = true;
         for (int rep = 0; rep < settings.reps(); rep++) {
             log.accept("repetition " + (rep + 1) + " of " + settings.reps());
             settle();
@@ -98,17 +121,26 @@ public final class MergeBenchmark {
             floor3.add(floor(models, modelBytes, dir.resolve("floor.bin")));
             settle();
             cpCat.add(cpCat(models, dir.resolve("cp-out")));
-            startup.add(run(List.of("--version"), new long[1], new double[1]));
+            startup.add(run(List.of("--version")).seconds());
+            if (numpyVersion != null && settings.methods().contains("linear")) {
+                settle();
+                ChildRun c = numpyLinear(models.subList(0, 2), dir.resolve("numpy-out"));
+                numpy.add(c.seconds());
+                numpyRss[0] = Math.max(numpyRss[0], c.peakRssBytes());
+                settle();
+                merge(configs.get("linear"), out, cores);
+                numpyIdentical &= sameTensors(dir.resolve("numpy-out"), out);
+                OutputFolder.deleteRecursively(dir.resolve("numpy-out"));
+            }
             for (var e : configs.entrySet()) {
                 for (int t : threadCounts) {
                     String key = e.getKey() + "@" + t;
-                    long[] peak = new long[1];
-                    double[] cpuSeconds = new double[1];
                     settle();
-                    double s = merge(e.getValue(), out, t, peak, cpuSeconds);
-                    times.computeIfAbsent(key, k -> new ArrayList<>()).add(s);
-                    cpu.computeIfAbsent(key, k -> new ArrayList<>()).add(cpuSeconds[0]);
-                    rss.merge(key, peak[0], Math::max);
+                    ChildRun c = merge(e.getValue(), out, t);
+                    times.computeIfAbsent(key, k -> new ArrayList<>()).add(c.seconds());
+                    inProcess.computeIfAbsent(key, k -> new ArrayList<>()).add(c.inProcessSeconds());
+                    cpu.computeIfAbsent(key, k -> new ArrayList<>()).add(c.cpuSeconds());
+                    rss.merge(key, c.peakRssBytes(), Math::max);
                 }
             }
         }
@@ -120,13 +152,17 @@ public final class MergeBenchmark {
             String[] parts = e.getKey().split("@");
             int inputs = BenchConfigs.inputCount(parts[0]);
             double s = median(e.getValue());
+            double floorOf = inputs == 2 ? floorMedian : floor3Median;
+            double own = median(inProcess.get(e.getKey()));
             merges.add(new Measurement(parts[0], Integer.parseInt(parts[1]), s, inputs * modelBytes / 1e9 / s,
-                    s / (inputs == 2 ? floorMedian : floor3Median), rss.get(e.getKey()), median(cpu.get(e.getKey())),
+                    s / floorOf, own, own / floorOf, rss.get(e.getKey()), median(cpu.get(e.getKey())),
                     List.copyOf(e.getValue())));
         }
+        Baseline baseline = numpy.isEmpty() ? null : new Baseline(numpyVersion, median(numpy), numpyRss[0],
+                numpyIdentical);
         OutputFolder.deleteRecursively(out);
         return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), median(startup), merges,
-                machine());
+                baseline, machine());
     }
 
     static SyntheticLlama.Spec spec(long bytes) {
@@ -222,40 +258,121 @@ public final class MergeBenchmark {
         return s;
     }
 
-    /**
-     * Runs {@code mergelab merge} in a child JVM as a user would; returns wall seconds, peak RSS in {@code peak[0]}
-     * and CPU seconds in {@code cpu[0]}.
-     */
-    private static double merge(Path config, Path out, int threads, long[] peak, double[] cpu)
-            throws IOException, InterruptedException {
+    /** Runs {@code mergelab merge} in a child JVM as a user would. */
+    private static ChildRun merge(Path config, Path out, int threads) throws IOException, InterruptedException {
         OutputFolder.deleteRecursively(out);
         return run(List.of("merge", config.toString(), out.toString(), "--threads", Integer.toString(threads),
-                "--progress", "never"), peak, cpu);
+                "--progress", "never", "--verbose"));
     }
 
-    /** Runs the CLI with {@code args} in a child JVM; as {@link #merge}. */
-    private static double run(List<String> args, long[] peak, double[] cpu) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-cp",
-                System.getProperty("java.class.path"), "org.mergelab.cli.Main"));
+    /**
+     * Runs the CLI with {@code args} in a child JVM started the way this one was: the same JVM flags (under
+     * {@code ./mergelab}, the launcher's JIT settings and AOT cache) and the same jar, so it costs what a user's run
+     * costs.
+     */
+    private static ChildRun run(List<String> args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        String classPath = System.getProperty("java.class.path");
+        if (System.getProperty("mergelab.launcher") != null) {
+            cmd.addAll(List.of("-jar", classPath)); // ./mergelab's -jar: the AOT cache only matches that class path
+        } else {
+            cmd.addAll(List.of("-cp", classPath, "org.mergelab.cli.Main"));
+        }
         cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("ORT_DISABLE_TELEMETRY", "1");
-        long start = System.nanoTime();
-        Process p = pb.start();
-        Path status = Path.of("/proc/" + p.pid() + "/status");
-        Path stat = Path.of("/proc/" + p.pid() + "/stat");
-        while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
-            peak[0] = Math.max(peak[0], highWaterMark(status));
-            cpu[0] = Math.max(cpu[0], cpuSeconds(stat));
+        return watch(pb, "mergelab " + String.join(" ", args));
+    }
+
+    /** Runs {@code pb} to its end, sampling its peak RSS and CPU time from /proc; fails with its output if it fails. */
+    private static ChildRun watch(ProcessBuilder pb, String what) throws IOException, InterruptedException {
+        Path log = Files.createTempFile("mergelab-bench", ".log");
+        try {
+            pb.redirectErrorStream(true).redirectOutput(log.toFile());
+            long start = System.nanoTime();
+            Process p = pb.start();
+            Path status = Path.of("/proc/" + p.pid() + "/status");
+            Path stat = Path.of("/proc/" + p.pid() + "/stat");
+            long peak = 0;
+            double cpu = 0;
+            while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
+                peak = Math.max(peak, highWaterMark(status));
+                cpu = Math.max(cpu, cpuSeconds(stat));
+            }
+            double s = (System.nanoTime() - start) / 1e9;
+            String output = Files.readString(log);
+            if (p.exitValue() != 0) {
+                throw new IOException(what + " failed with exit code " + p.exitValue() + ":\n" + output);
+            }
+            return new ChildRun(s, peak, cpu, phaseSeconds(output));
+        } finally {
+            Files.deleteIfExists(log);
         }
-        double s = (System.nanoTime() - start) / 1e9;
-        if (p.exitValue() != 0) {
-            throw new IOException("mergelab " + String.join(" ", args) + " failed with exit code " + p.exitValue());
+    }
+
+    /** The sum of the seconds in a {@code mergelab: phases: plan 0.25 s merge 1.50 s ...} line; NaN without one. */
+    public static double phaseSeconds(String output) {
+        for (String line : output.split("\n")) {
+            int at = line.indexOf("phases:");
+            if (at < 0) {
+                continue;
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9.]+) s").matcher(line.substring(at));
+            double sum = 0;
+            while (m.find()) {
+                sum += Double.parseDouble(m.group(1));
+            }
+            return sum;
         }
-        return s;
+        return Double.NaN;
+    }
+
+    /** numpy's version when {@code python3} can import it, else null. */
+    private static String numpyVersion() {
+        try {
+            Process p = new ProcessBuilder("python3", "-c", "import numpy; print(numpy.__version__)")
+                    .redirectErrorStream(true).start();
+            String v = new String(p.getInputStream().readAllBytes()).trim();
+            return p.waitFor() == 0 && v.matches("[0-9][0-9A-Za-z.]*") ? v : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** Runs {@code numpy_linear.py} (shipped in the jar) on {@code models} into {@code out}, numpy on one thread. */
+    private static ChildRun numpyLinear(List<Path> models, Path out) throws IOException, InterruptedException {
+        OutputFolder.deleteRecursively(out);
+        Path script = Files.createTempFile("numpy_linear", ".py");
+        try (var in = MergeBenchmark.class.getResourceAsStream("numpy_linear.py")) {
+            Files.write(script, in.readAllBytes());
+            List<String> cmd = new ArrayList<>(List.of("python3", script.toString(), out.toString()));
+            models.forEach(m -> cmd.add(m.toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            for (String v : List.of("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")) {
+                pb.environment().put(v, "1");
+            }
+            return watch(pb, "numpy_linear.py");
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /** Whether every tensor of the model folder {@code a} has the same bytes in {@code b}. */
+    static boolean sameTensors(Path a, Path b) throws IOException {
+        try (ModelFolder x = ModelFolder.open(a); ModelFolder y = ModelFolder.open(b)) {
+            for (ModelTensor t : x.tensors()) {
+                ModelTensor u = y.tensor(t.info().name());
+                if (u == null || t.data().mismatch(u.data()) != -1) {
+                    return false;
+                }
+            }
+            return x.tensors().size() == y.tensors().size();
+        }
     }
 
     /** Clock ticks per second of /proc's CPU times ({@code getconf CLK_TCK}; 100 on Linux). */

@@ -34,6 +34,10 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("merge")) {
+            // compiling the kernels takes ~0.3-1 s of one core: start now, beside start-up and planning
+            org.mergelab.merge.MergeEngine.warmUpKernelsInBackground();
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -62,9 +62,6 @@ public final class FloatCodec {
 
     private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(AUTO_WARM_UP_AFTER);
 
-    /** Compiled, the kernels take ~0.1 ns per element here; interpreted or in C1 they take 10–100 ns. */
-    private static final double COMPILED_NANOS_PER_ELEMENT = 1;
-
     /** Whether {@link #decode} and {@link #encode} use the Vector API for bf16 now. */
     public static boolean vectorReady() {
         return warm;
@@ -85,20 +82,15 @@ public final class FloatCodec {
         for (int i = 0; i < values.length; i++) {
             values[i] = i * 0.37f - 11f;
         }
-        int largest = 0;
-        // batches of 100 calls until three in a row run at compiled speed (C1 or interpreted Vector API code is ~100x
-        // slower than this bound); at most 12,000 calls, which measured here always got C2 to compile them
-        int fast = 0;
-        for (int batch = 0; batch < 120 && fast < 3; batch++) {
-            long start = System.nanoTime();
+        int[] largest = {0};
+        // 100 calls per batch; 120 batches (12,000 calls) always got C2 to compile them here
+        WarmUpTrigger.runUntilCompiled(() -> {
             for (int rep = 0; rep < 100; rep++) {
-                largest |= encodeBf16Vector(values, 0, values.length, bits);
-                largest |= decodeBf16Vector(bits, values.length, values, 0);
+                largest[0] |= encodeBf16Vector(values, 0, values.length, bits);
+                largest[0] |= decodeBf16Vector(bits, values.length, values, 0);
             }
-            double nanosPerElement = (System.nanoTime() - start) / (100.0 * 2 * values.length);
-            fast = nanosPerElement < COMPILED_NANOS_PER_ELEMENT ? fast + 1 : 0;
-        }
-        if (largest == 0) {
+        }, 100L * 2 * values.length, 120);
+        if (largest[0] == 0) {
             throw new AssertionError("warm-up values vanished");
         }
         warm = true;

@@ -112,7 +112,8 @@ public final class MergeToFolder {
                     opt.strict());
             long t1 = System.nanoTime();
             writer.finish();
-            phases.put("merge", (t1 - t0) / 1e9);
+            phases.put("warm-up wait", result.warmUpSeconds());
+            phases.put("merge", (t1 - t0) / 1e9 - result.warmUpSeconds());
             if (opt.stats() != null) {
                 StatsCsv.write(opt.stats(), result.stats());
             }

@@ -79,24 +79,34 @@ public final class Reductions {
     }
 
     private static volatile boolean warm;
-    /** About 0.1 s of scalar dots; the methods that need dots only for their norms never get there on small merges. */
-    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(128L << 20);
+    /** A few big tensors' worth of scalar dots; the small merges that use dots never get there. */
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(32L << 20);
 
     /**
      * Gets {@link #dot}'s vector loop compiled by C2 (interpreted it is ~100× slower than scalar code), then switches
      * {@link #dot} to it. Idempotent; a second caller waits for the first.
      */
+    /** Starts {@link #warmUp()} on the warm-up thread unless it has started already; returns at once. */
+    static void warmUpInBackground() {
+        if (VECTOR && !warm) {
+            WARM_UP.start(Reductions::warmUp);
+        }
+    }
+
     static synchronized void warmUp() {
         if (warm || !VECTOR) {
             return;
         }
         float[] x = new float[256];
         java.util.Arrays.fill(x, 0.5f);
-        double s = 0;
-        for (int rep = 0; rep < 12_000; rep++) {
-            s += dotVector(x, x, 0, x.length);
-        }
-        if (s < 0) {
+        double[] g = new double[4];
+        WarmUpTrigger.runUntilCompiled(() -> {
+            for (int rep = 0; rep < 100; rep++) {
+                g[2] += dotVector(x, x, 0, x.length);
+                pairGramVector(x, x, x.length, g);
+            }
+        }, 100L * 2 * x.length, 120);
+        if (!(g[2] > 0)) {
             throw new AssertionError();
         }
         warm = true;
@@ -131,10 +141,8 @@ public final class Reductions {
      * the speed of three compiled vector dots, measured, but its warm-up costs more than this pass on a 1 GB merge).
      */
     static void pairGram(float[] a, float[] b, int n, double[] g) {
-        if (warm) { // compiled vector dots are twice as fast as this loop
-            g[0] += dotVector(a, a, 0, n);
-            g[1] += dotVector(a, b, 0, n);
-            g[3] += dotVector(b, b, 0, n);
+        if (warm) {
+            pairGramVector(a, b, n, g);
             return;
         }
         WARM_UP.count(3L * n, Reductions::warmUp);
@@ -166,6 +174,43 @@ public final class Reductions {
         g[3] += sbb + dotScalar(b, b, i, n);
     }
 
+    /** {@link #pairGram} with compiled vectors: each of the three sums bit for bit what {@link #dotVector} gives. */
+    static void pairGramVector(float[] a, float[] b, int n, double[] g) {
+        DoubleVector aa0 = DoubleVector.zero(D);
+        DoubleVector aa1 = DoubleVector.zero(D);
+        DoubleVector ab0 = DoubleVector.zero(D);
+        DoubleVector ab1 = DoubleVector.zero(D);
+        DoubleVector bb0 = DoubleVector.zero(D);
+        DoubleVector bb1 = DoubleVector.zero(D);
+        int i = 0;
+        for (int upper = n - F.length() + 1; i < upper; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, a, i);
+            FloatVector y = FloatVector.fromArray(F, b, i);
+            DoubleVector x0 = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector x1 = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 1);
+            DoubleVector y0 = (DoubleVector) y.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector y1 = (DoubleVector) y.convertShape(VectorOperators.F2D, D, 1);
+            aa0 = x0.fma(x0, aa0);
+            aa1 = x1.fma(x1, aa1);
+            ab0 = x0.fma(y0, ab0);
+            ab1 = x1.fma(y1, ab1);
+            bb0 = y0.fma(y0, bb0);
+            bb1 = y1.fma(y1, bb1);
+        }
+        g[0] += lanesInOrder(aa0.add(aa1)) + dotScalar(a, a, i, n);
+        g[1] += lanesInOrder(ab0.add(ab1)) + dotScalar(a, b, i, n);
+        g[3] += lanesInOrder(bb0.add(bb1)) + dotScalar(b, b, i, n);
+    }
+
+    /** The lanes summed first to last (see {@link #dotVector} on why not reduceLanes). */
+    private static double lanesInOrder(DoubleVector v) {
+        double s = 0;
+        for (int lane = 0; lane < D.length(); lane++) {
+            s += v.lane(lane);
+        }
+        return s;
+    }
+
     static double dotVector(float[] a, float[] b, int from, int to) {
         DoubleVector acc0 = DoubleVector.zero(D);
         DoubleVector acc1 = DoubleVector.zero(D);
@@ -182,12 +227,7 @@ public final class Reductions {
         }
         // not reduceLanes(ADD): its order for floating point is unspecified and may differ between the interpreter
         // and C2 code, which would make the same reduction give different bits within one run
-        DoubleVector acc = acc0.add(acc1);
-        double s = 0;
-        for (int lane = 0; lane < D.length(); lane++) {
-            s += acc.lane(lane);
-        }
-        return s + dotScalar(a, b, i, to);
+        return lanesInOrder(acc0.add(acc1)) + dotScalar(a, b, i, to);
     }
 
     static double dotScalar(float[] a, float[] b, int from, int to) {

@@ -87,6 +87,9 @@ class ReductionsTest {
             assertEquals(2.5 + Reductions.dotVector(a, b, 0, n), g[1], 0, "a·b n=" + n);
             assertEquals(99, g[2], 0, "lower triangle untouched");
             assertEquals(3.5 + Reductions.dotVector(b, b, 0, n), g[3], 0, "b·b n=" + n);
+            double[] fused = {1.5, 2.5, 99, 3.5};
+            Reductions.pairGramVector(a, b, n, fused); // the compiled path, whether or not pairGram uses it yet
+            assertArrayEquals(g, fused, 0, "vector pair Gram n=" + n);
         }
     }
 
