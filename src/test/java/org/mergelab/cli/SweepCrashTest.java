@@ -28,7 +28,9 @@ class SweepCrashTest {
     void killedSweepsResumeToExactlyOneRowPerCellAndSplit(@TempDir Path dir) throws Exception {
         SweepFixture f = SweepFixture.write(dir);
         Path spec = f.spec("crash", "references: [base, chat]\nmerges:\n  - {method: nlerp, base: base, models:"
-                + " [base, chat], parameters: {t: {from: 0.05, to: 0.95, step: 0.1}}}\n");
+                + " [base, chat], parameters: {t: {from: 0.02, to: 0.98, step: 0.02}}}\n");
+        int cellCount = 2 + 49; // two references and t = 0.02 ... 0.98: long enough that kills land mid-sweep
+        int rowCount = 2 * cellCount; // val and test
         Path results = dir.resolve("results");
         Path rows = results.resolve("results.jsonl");
         Random random = new Random(7);
@@ -49,7 +51,7 @@ class SweepCrashTest {
             }
         }
         assertTrue(killedMidway >= 3, "the kills should land while sweeping; only " + killedMidway + " did");
-        assertTrue(lines(rows) < 24, "the killed runs should not have finished the sweep");
+        assertTrue(lines(rows) < rowCount, "the killed runs should not have finished the sweep");
 
         CliRun r = CliRun.of("sweep", spec, "--results", results, "--resume", "--quiet", "--threads", 1,
                 "--no-report");
@@ -63,11 +65,11 @@ class SweepCrashTest {
             assertTrue(keys.add(row.get("cell_id").asText() + "/" + row.get("split").asText()), "duplicate: " + line);
             cells.add(row.get("label").asText());
         }
-        assertEquals(24, stored.size());
-        assertEquals(12, cells.size());
+        assertEquals(rowCount, stored.size());
+        assertEquals(cellCount, cells.size());
         JsonNode manifest = json.readTree(results.resolve("manifest.json").toFile());
-        assertEquals(12, manifest.get("cells_done").asInt());
-        assertEquals(24, manifest.get("rows").asInt());
+        assertEquals(cellCount, manifest.get("cells_done").asInt());
+        assertEquals(rowCount, manifest.get("rows").asInt());
         assertEquals(stored.size() + 1, Files.readAllLines(results.resolve("results.csv")).size());
     }
 
