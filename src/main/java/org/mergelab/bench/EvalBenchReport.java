@@ -24,10 +24,11 @@ public final class EvalBenchReport {
                 + "vocab %d, max positions %d; %.2f M parameters, %.2f MB %s on disk.  %n", s.path(), s.architecture(),
                 s.layers(), s.hidden(), s.intermediate(), s.heads(), s.kvHeads(), s.headDim(), s.vocab(),
                 s.maxPositions(), s.parameters() / 1e6, s.storedBytes() / 1e6, s.storedDtype()));
-        b.append(f("Medians over %d repetitions; each sample times enough calls to last at least %.2f s, after an "
+        b.append(f("Medians over %d repetition%s; each sample times enough calls to last at least %.2f s, after an "
                 + "untimed warm-up. Within a repetition every thread count runs every measurement (thread counts in "
                 + "ABBA order across repetitions). Random token ids from a fixed seed; generation never stops early. "
-                + "The machine may be shared: %s.%n%n", r.reps(), r.minSampleSeconds(), r.load()));
+                + "The machine may be shared: %s.%n%n", r.reps(), r.reps() == 1 ? "" : "s", r.minSampleSeconds(),
+                r.load()));
 
         summary(b, r);
 
