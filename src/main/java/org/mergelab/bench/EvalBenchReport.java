@@ -27,8 +27,14 @@ public final class EvalBenchReport {
         b.append(f("Medians over %d repetition%s; each sample times enough calls to last at least %.2f s, after an "
                 + "untimed warm-up. Within a repetition every thread count runs every measurement (thread counts in "
                 + "ABBA order across repetitions). Random token ids from a fixed seed; generation never stops early. "
-                + "The machine may be shared: %s.%n%n", r.reps(), r.reps() == 1 ? "" : "s", r.minSampleSeconds(),
-                r.load()));
+                + "1-minute load average: %.2f at the start, %.2f at the end (%d cores).%n%n", r.reps(),
+                r.reps() == 1 ? "" : "s", r.minSampleSeconds(), r.loadStart(), r.loadEnd(), r.cores()));
+        if (Math.max(r.loadStart(), r.loadEnd()) > r.cores() / 2.0) {
+            b.append("**Other work was running on this machine** (load average above half the cores): the thread "
+                    + "counts competed with it for the cores, so the comparison between thread counts measures that "
+                    + "contention as much as ONNX Runtime's scaling; the comparisons within one thread count (KV cache "
+                    + "against none, memory against folder) ran interleaved and hold.\n\n");
+        }
 
         summary(b, r);
 
@@ -72,7 +78,8 @@ public final class EvalBenchReport {
         b.append("\n## Session creation\n\n");
         b.append("Milliseconds to open one ONNX Runtime session: read every weight as float32 (hashed on the way), "
                 + "hand them over as overridden initializers (`addExternalInitializers`), optimize the graph. The "
-                + "graph itself is built once per architecture and reused, as a sweep does; building it takes ");
+                + "graph itself is built once per architecture and reused, as a sweep does; building it (serializing "
+                + "the ONNX protobuf in Java: sub-millisecond, sensitive to JIT and GC state) takes ");
         List<String> builds = new ArrayList<>();
         r.graphs().forEach(gb -> builds.add(f("%.2f ms (%s)", gb.ms().median(), gb.variant())));
         b.append(String.join(", ", builds)).append(". _memory_: weights held in memory in their stored dtype, as a "

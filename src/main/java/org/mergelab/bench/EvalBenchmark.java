@@ -82,7 +82,13 @@ public final class EvalBenchmark {
         }
     }
 
-    public record Report(String machine, String ortVersion, String load, Shape model, int reps,
+    /**
+     * @param cores available processors
+     * @param loadStart the 1-minute load average when the run started (NaN where unknown): other work on the machine
+     * @param loadEnd the same when it ended
+     */
+    public record Report(String machine, String ortVersion, int cores, double loadStart, double loadEnd, Shape model,
+            int reps,
             List<Integer> threads, double minSampleSeconds, List<GraphBuild> graphs, List<Session> sessions,
             List<Scoring> scoring, List<Generation> generation) {}
 
@@ -113,7 +119,7 @@ public final class EvalBenchmark {
     }
 
     public Report run() throws Exception {
-        String loadBefore = loadAverage();
+        double loadBefore = loadAverage();
         try (ModelFolder folder = ModelFolder.open(settings.model()); Arena arena = Arena.ofShared()) {
             LlamaConfig config = LlamaConfig.of(folder);
             check(config);
@@ -133,7 +139,7 @@ public final class EvalBenchmark {
     }
 
     private Report measure(ModelFolder folder, LlamaConfig config, Weights memory, Shape shape,
-            Map<Integer, OrtRuntime> runtimes, List<LlamaModel> open, String loadBefore) throws Exception {
+            Map<Integer, OrtRuntime> runtimes, List<LlamaModel> open, double loadBefore) throws Exception {
         Path dir = folder.dir();
         // one list of measurements per thread count, run in this order within a repetition
         Map<Integer, Map<String, Timed>> byThreads = new LinkedHashMap<>();
@@ -196,11 +202,13 @@ public final class EvalBenchmark {
             }
         }
         List<Integer> order = new ArrayList<>(byThreads.keySet());
+        List<Timed> builds = new ArrayList<>(graphs.values());
         for (int rep = 0; rep < settings.reps(); rep++) {
             log.accept("repetition " + (rep + 1) + " of " + settings.reps() + ", threads " + order);
-            for (Timed t : graphs.values()) {
+            for (Timed t : builds) {
                 sample(t);
             }
+            builds = builds.reversed();
             for (int threads : order) {
                 for (Timed t : byThreads.get(threads).values()) {
                     sample(t);
@@ -237,8 +245,8 @@ public final class EvalBenchmark {
                 }
             }
         }
-        String load = "load average " + loadBefore + " at the start, " + loadAverage() + " at the end";
-        return new Report(machine(), OrtRuntime.version(), load, shape, settings.reps(),
+        return new Report(machine(), OrtRuntime.version(), Runtime.getRuntime().availableProcessors(), loadBefore,
+                loadAverage(), shape, settings.reps(),
                 List.copyOf(settings.threads()), settings.minSampleSeconds(), graphBuilds, sessions, scoring,
                 generation);
     }
@@ -334,11 +342,11 @@ public final class EvalBenchmark {
                 + System.getProperty("os.arch");
     }
 
-    private static String loadAverage() {
+    private static double loadAverage() {
         try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
         } catch (IOException | RuntimeException e) {
-            return "n/a";
+            return Double.NaN;
         }
     }
 }
