@@ -35,6 +35,12 @@ public final class OrtRuntime {
                 threads);
     }
 
+    /** The ONNX Runtime Java package's version (as its jar states it), for reports. */
+    public static String version() {
+        String v = OrtEnvironment.class.getPackage().getImplementationVersion();
+        return v != null ? v : "unknown";
+    }
+
     public OrtEnvironment env() {
         return env;
     }
