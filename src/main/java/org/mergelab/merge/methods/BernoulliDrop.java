@@ -3,6 +3,7 @@ package org.mergelab.merge.methods;
 import org.mergelab.merge.CounterRandom;
 import org.mergelab.merge.ResolvedParams;
 import org.mergelab.merge.TensorJob;
+import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
 
 /**
  * DARE's drop (mergekit's {@code random}/{@code bernoulli}): every element of a task vector survives independently
@@ -17,16 +18,28 @@ final class BernoulliDrop implements Sparsifier {
     }
 
     @Override
+    public TaskVectorKernels.Lanes[] lanes(boolean consensus) {
+        // scalar/lane time per element and model: see TaskVectorKernels
+        return consensus ? new TaskVectorKernels.Lanes[] {Lanes.RANDOM_MASK, Lanes.L1_SUM, Lanes.MIX}
+                : new TaskVectorKernels.Lanes[] {Lanes.RANDOM_MASK, Lanes.L1_SUM};
+    }
+
+    @Override
     public Mask prepare(TensorJob job, TaskVectors tv, Rescale rescale) {
         double[] density = Sparsifier.densities(job, tv);
         int k = tv.count();
         boolean[] active = new boolean[k];
         long[] key = new long[k];
+        long[] limit = new long[k];
         for (int m = 0; m < k; m++) {
             active[m] = density[m] < 1;
             key[m] = CounterRandom.key(job.seed(), job.tensorName(), tv.inputs[m]);
+            // CounterRandom.retain's exact comparison: uniform m·2⁻⁵³ < p ⇔ m < ⌈p·2⁵³⌉
+            limit[m] = (long) Math.ceil(density[m] * 0x1p53);
         }
-        Drop drop = (m, offset, tau, n) -> CounterRandom.retain(key[m], offset, tau, n, density[m]);
+        double[] unit = new double[k];
+        java.util.Arrays.fill(unit, 1);
+        Mask drop = mask(active, key, limit, unit);
         double[] scale = new double[k];
         for (int m = 0; m < k; m++) {
             scale[m] = rescale == Rescale.INVERSE_DENSITY && active[m] ? 1 / density[m] : 1;
@@ -34,6 +47,30 @@ final class BernoulliDrop implements Sparsifier {
         if (rescale == Rescale.L1) {
             scale = Sparsifier.l1Factors(job, tv, active, drop);
         }
-        return Sparsifier.of(drop, active, scale);
+        return mask(active, key, limit, scale);
+    }
+
+    private static Mask mask(boolean[] active, long[] key, long[] limit, double[] scale) {
+        return new Mask() {
+            @Override
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                if (!active[m]) {
+                    tv.compute(in, m, from, to, into);
+                    return 0;
+                }
+                return TaskVectorKernels.randomMask(in[tv.inputs[m]], in[tv.base], into, from, to, key[m], offset,
+                        limit[m]);
+            }
+
+            @Override
+            public int block(long offset, int n) {
+                return TaskVectorKernels.BLOCK;
+            }
+
+            @Override
+            public double scale(int m) {
+                return scale[m];
+            }
+        };
     }
 }

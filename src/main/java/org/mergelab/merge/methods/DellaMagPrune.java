@@ -8,6 +8,7 @@ import org.mergelab.merge.CounterRandom;
 import org.mergelab.merge.ParamSpec;
 import org.mergelab.merge.ResolvedParams;
 import org.mergelab.merge.TensorJob;
+import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
 
 /**
  * DELLA's MagPrune (mergekit's {@code della_magprune}): within each row (a slice along the last dimension; a 1-D
@@ -42,6 +43,13 @@ final class DellaMagPrune implements Sparsifier {
     }
 
     @Override
+    public TaskVectorKernels.Lanes[] lanes(boolean consensus) {
+        // scalar/lane time per element and model: see TaskVectorKernels
+        return consensus ? new TaskVectorKernels.Lanes[] {Lanes.MIX, Lanes.NONZERO, Lanes.L1_SUM}
+                : new TaskVectorKernels.Lanes[] {Lanes.NONZERO, Lanes.L1_SUM};
+    }
+
+    @Override
     public Mask prepare(TensorJob job, TaskVectors tv, Rescale rescale) {
         double[] density = Sparsifier.densities(job, tv);
         int k = tv.count();
@@ -56,28 +64,46 @@ final class DellaMagPrune implements Sparsifier {
         long[] shape = job.shape();
         long rowLength = shape.length >= 2 ? shape[shape.length - 1] : Math.max(1, job.numel());
         String tensor = job.tensorName();
-        boolean inverse = rescale == Rescale.INVERSE_DENSITY;
         double[] scale = new double[k];
         Arrays.fill(scale, 1);
         if (rescale == Rescale.L1) {
-            scale = Sparsifier.l1Factors(job, tv, active, (m, offset, tau, n) -> prune(tau, offset, n, rowLength,
-                    density[m], eps[m], key[m], null, tensor));
+            scale = Sparsifier.l1Factors(job, tv, active, mask(active, density, eps, key, rowLength, tensor, false,
+                    scale));
         }
-        double[] s = scale;
+        return mask(active, density, eps, key, rowLength, tensor, rescale == Rescale.INVERSE_DENSITY, scale);
+    }
+
+    /** The mask; with {@code inverse}, it also gives each element's {@code 1/p} as its factor. */
+    private static Mask mask(boolean[] active, double[] density, double[] eps, long[] key, long rowLength,
+            String tensor, boolean inverse, double[] scale) {
         return new Mask() {
             @Override
-            public double[] apply(int m, long offset, float[] tau, int n) {
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                // whole chunks only (block() is the default): from is 0, to the chunk's length
+                int n = to;
+                tv.compute(in, m, 0, n, into);
                 if (!active[m]) {
-                    return null;
+                    return 0;
                 }
+                int before = TaskVectorKernels.nonzero(into, 0, n);
                 double[] factors = inverse ? TaskVectors.doubles(m, n) : null;
-                prune(tau, offset, n, rowLength, density[m], eps[m], key[m], factors, tensor);
-                return factors;
+                prune(into, offset, n, rowLength, density[m], eps[m], key[m], factors, tensor);
+                return before - TaskVectorKernels.nonzero(into, 0, n);
+            }
+
+            @Override
+            public double[] factors(int m) {
+                return inverse && active[m] ? TaskVectors.doubles(m, 1) : null;
+            }
+
+            @Override
+            public boolean hasFactors() {
+                return inverse;
             }
 
             @Override
             public double scale(int m) {
-                return s[m];
+                return scale[m];
             }
         };
     }

@@ -116,6 +116,9 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
 
     @Override
     public final ChunkKernel prepare(TensorJob job) {
+        if (job.numel() >= TaskVectorKernels.WARM_UP_NUMEL && sparsifier != null) {
+            TaskVectorKernels.warmUpInBackground(sparsifier.lanes(consensus));
+        }
         ResolvedParams p = job.params();
         TaskVectors tv = new TaskVectors(job);
         int k = tv.count();
@@ -128,6 +131,7 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
         double lambda = p.number("lambda");
         boolean norm = p.flag("normalize");
         int base = tv.base;
+        boolean counted = sparsifier != null;
         // contribution coefficients D_m = c_m·τ̂_m: the weight times the sparsifier's rescale factor
         double[] c = new double[k];
         for (int m = 0; m < k; m++) {
@@ -143,26 +147,23 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
             }
             double outer = lambda / (norm ? s : 1);
             return (offset, in, out, n) -> {
-                float[][] tau = tv.compute(in, n);
+                float[] t = TaskVectors.floats(1, n)[0];
                 double[] acc = TaskVectors.doubles(k, n);
-                java.util.Arrays.fill(acc, 0, n, 0);
-                for (int m = 0; m < k; m++) {
-                    double[] f = sparsify(job, mask, m, offset, tau[m], n);
-                    float[] t = tau[m];
-                    double cm = c[m];
-                    if (f == null) {
-                        for (int j = 0; j < n; j++) {
-                            acc[j] += cm * t[j];
-                        }
-                    } else {
-                        for (int j = 0; j < n; j++) {
-                            acc[j] += cm * f[j] * t[j];
-                        }
+                float[] b = in[base];
+                long zeroed = 0;
+                int block = mask.block(offset, n);
+                for (int from = 0; from < n; from += block) {
+                    int to = Math.min(n, from + block);
+                    for (int m = 0; m < k; m++) {
+                        zeroed += mask.sparsify(tv, m, offset, in, from, to, t);
+                        accumulate(acc, m == 0, c[m], mask.factors(m), t, from, to);
+                    }
+                    for (int j = from; j < to; j++) {
+                        out[j] = (float) (b[j] + outer * acc[j]);
                     }
                 }
-                float[] b = in[base];
-                for (int j = 0; j < n; j++) {
-                    out[j] = (float) (b[j] + outer * acc[j]);
+                if (counted) {
+                    job.countPruned(zeroed, (long) k * n);
                 }
             };
         }
@@ -170,33 +171,52 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
         double[] ones = new double[k];
         java.util.Arrays.fill(ones, 1);
         SignConsensus.Divide divide = norm ? SignConsensus.Divide.ZERO_AS_ONE : SignConsensus.Divide.NO;
+        double[][] noFactors = new double[k][];
         return (offset, in, out, n) -> {
-            float[][] tau = tv.compute(in, n);
-            double[][] factors = new double[k][];
-            for (int m = 0; m < k; m++) {
-                factors[m] = sparsify(job, mask, m, offset, tau[m], n);
+            float[][] tau = TaskVectors.floats(k, n);
+            double[][] factors = mask.hasFactors() ? new double[k][] : noFactors;
+            long zeroed = 0;
+            int block = mask.block(offset, n);
+            for (int from = 0; from < n; from += block) {
+                int to = Math.min(n, from + block);
+                for (int m = 0; m < k; m++) {
+                    zeroed += mask.sparsify(tv, m, offset, in, from, to, tau[m]);
+                    if (factors != noFactors) {
+                        factors[m] = mask.factors(m);
+                    }
+                }
+                // contributions c_m·τ̂_m vote and are summed as they are; the divisor sums the weights
+                vote.mix(tau, factors, k, c, ones, w, divide, lambda, in[base], out, from, to);
             }
-            // contributions c_m·τ̂_m vote and are summed as they are; the divisor sums the weights
-            vote.mix(tau, factors, k, c, ones, w, divide, lambda, in[base], out, n);
+            if (counted) {
+                job.countPruned(zeroed, (long) k * n);
+            }
         };
     }
 
-    /** Applies the mask to one task-vector chunk and reports how many entries it zeroed (norm statistics). */
-    private double[] sparsify(TensorJob job, Sparsifier.Mask mask, int m, long offset, float[] tau, int n) {
-        if (sparsifier == null) {
-            return null;
+    /**
+     * {@code acc += c·f·t} over {@code [from, to)} ({@code f} null: 1), in float64; the first model's term is added
+     * to 0 as the sum always was ({@code 0 + x} is {@code x}, but {@code +0} for {@code x = −0}).
+     */
+    private static void accumulate(double[] acc, boolean first, double c, double[] f, float[] t, int from, int to) {
+        if (first) {
+            if (f == null) {
+                for (int j = from; j < to; j++) {
+                    acc[j] = 0 + c * t[j];
+                }
+            } else {
+                for (int j = from; j < to; j++) {
+                    acc[j] = 0 + c * f[j] * t[j];
+                }
+            }
+        } else if (f == null) {
+            for (int j = from; j < to; j++) {
+                acc[j] += c * t[j];
+            }
+        } else {
+            for (int j = from; j < to; j++) {
+                acc[j] += c * f[j] * t[j];
+            }
         }
-        int before = nonzero(tau, n);
-        double[] f = mask.apply(m, offset, tau, n);
-        job.countPruned(before - nonzero(tau, n), n);
-        return f;
-    }
-
-    private static int nonzero(float[] x, int n) {
-        int c = 0;
-        for (int j = 0; j < n; j++) {
-            c += x[j] != 0 ? 1 : 0;
-        }
-        return c;
     }
 }

@@ -2,6 +2,7 @@ package org.mergelab.merge.methods;
 
 import org.mergelab.merge.ResolvedParams;
 import org.mergelab.merge.TensorJob;
+import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
 
 /**
  * Sparsifiers that keep a range of magnitude ranks of each task vector: ranking by {@code |τ|} descending (lower flat
@@ -14,6 +15,12 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
      * {@code density < 1}; {@code from ≤ to}.
      */
     abstract long[] keptRanks(double density, ResolvedParams p, int input, long numel);
+
+    @Override
+    public TaskVectorKernels.Lanes[] lanes(boolean consensus) {
+        // scalar/lane time per element and model: see TaskVectorKernels
+        return consensus ? new TaskVectorKernels.Lanes[] {Lanes.MIX, Lanes.SELECTION, Lanes.RANK_MASK} : new TaskVectorKernels.Lanes[] {Lanes.SELECTION, Lanes.RANK_MASK};
+    }
 
     @Override
     public Mask prepare(TensorJob job, TaskVectors tv, Rescale rescale) {
@@ -41,13 +48,8 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
 
             @Override
             public void keys(long offset, float[][] in, int n, int[][] out) {
-                float[] b = in[tv.base];
                 for (int s = 0; s < modelOf.length; s++) {
-                    float[] x = in[tv.inputs[modelOf[s]]];
-                    int[] o = out[s];
-                    for (int j = 0; j < n; j++) {
-                        o[j] = TaskVectors.magnitudeKey(x[j] - b[j]);
-                    }
+                    TaskVectorKernels.keys(in[tv.inputs[modelOf[s]]], in[tv.base], out[s], n);
                 }
             }
         };
@@ -74,29 +76,58 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
         for (int m = 0; m < k; m++) {
             scale[m] = active[m] ? scale[m] : 1;
         }
-        return Sparsifier.of((m, offset, tau, n) -> {
-            int s = streamOf[m];
-            TopKSelection.Cut to = cuts[s][1];
-            TopKSelection.Cut from = cuts[s][0];
-            if (to.all() && from.none()) {
-                return;
-            }
-            // kept: in the top `to` but not in the top `from`; branch-free but at keys equal to a threshold
-            TopKSelection.Cursor inTo = to.cursor(offset);
-            if (from.none()) {
-                for (int j = 0; j < n; j++) {
-                    int bits = Float.floatToRawIntBits(tau[j]);
-                    tau[j] = Float.intBitsToFloat(bits & -inTo.in(bits & 0x7fffffff));
+        return new Mask() {
+            @Override
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                float[] x = in[tv.inputs[m]];
+                float[] b = in[tv.base];
+                int s = streamOf[m];
+                if (s < 0) {
+                    TaskVectorKernels.taskVector(x, b, into, from, to);
+                    return 0;
                 }
-                return;
+                TopKSelection.Cut upTo = cuts[s][1];
+                TopKSelection.Cut past = cuts[s][0];
+                if (upTo.all() && past.none()) {
+                    TaskVectorKernels.taskVector(x, b, into, from, to);
+                    return 0;
+                }
+                // kept: in the top `upTo` but not in the top `past`; in most chunks each is a plain key comparison
+                int above = upTo.above(offset);
+                int atMost = past.above(offset);
+                if (above != TopKSelection.Cut.WALK && atMost != TopKSelection.Cut.WALK) {
+                    return TaskVectorKernels.rankMask(x, b, into, from, to, above, atMost);
+                }
+                // the chunk where the keys equal to a threshold stop being kept (whole, see block()): walk them in
+                // index order
+                TopKSelection.Cursor inTo = upTo.cursor(offset);
+                TopKSelection.Cursor inPast = past.cursor(offset);
+                int zeroed = 0;
+                for (int j = from; j < to; j++) {
+                    int bits = Float.floatToRawIntBits(x[j] - b[j]);
+                    int key = bits & 0x7fffffff;
+                    int keep = inTo.in(key) & (inPast.in(key) ^ 1);
+                    into[j] = Float.intBitsToFloat(bits & -keep);
+                    zeroed += ((key + 0x7fffffff) >>> 31) & (keep ^ 1);
+                }
+                return zeroed;
             }
-            TopKSelection.Cursor inFrom = from.cursor(offset);
-            for (int j = 0; j < n; j++) {
-                int bits = Float.floatToRawIntBits(tau[j]);
-                int key = bits & 0x7fffffff;
-                int keep = inTo.in(key) & (inFrom.in(key) ^ 1);
-                tau[j] = Float.intBitsToFloat(bits & -keep);
+
+            @Override
+            public int block(long offset, int n) {
+                for (int s = 0; s < cuts.length; s++) {
+                    if (cuts[s][1].above(offset) == TopKSelection.Cut.WALK
+                            || cuts[s][0].above(offset) == TopKSelection.Cut.WALK) {
+                        return n; // a cursor walks this chunk from its start
+                    }
+                }
+                return TaskVectorKernels.BLOCK;
             }
-        }, active, scale);
+
+            @Override
+            public double scale(int m) {
+                return scale[m];
+            }
+        };
     }
 }

@@ -42,65 +42,123 @@ enum SignConsensus {
      * Mixes one chunk: per element, contributions {@code V_m = a_m·f_m·τ_m} ({@code f_m} per-element factors, 1
      * where {@code factors[m]} is null) elect a sign; of the agreeing (non-zero, same-sign) ones,
      * {@code M = Σ g_m·V_m} and {@code S = Σ h_m}; the output is {@code b + λ·M/S} ({@code divide} says how).
-     * Float64 throughout, without branches on the (random) votes: Vector API lanes, then a scalar tail doing the
-     * same operations in the same order (so the bits do not depend on where a chunk ends).
+     * Float64 throughout: Vector API lanes (once they are compiled, see {@link TaskVectorKernels}), then a scalar tail
+     * doing the same operations in the same order, so the bits depend neither on where a chunk ends nor on which code
+     * ran.
      */
     void mix(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
             double lambda, float[] b, float[] out, int n) {
-        int j = 0;
-        if (VECTOR) {
-            DoubleVector zero = DoubleVector.zero(D);
-            DoubleVector one = DoubleVector.broadcast(D, 1);
-            for (int upper = D.loopBound(n); j < upper; j += D.length()) {
-                DoubleVector vote = zero;
-                for (int m = 0; m < k; m++) {
-                    DoubleVector v = contribution(tau[m], factors[m], a[m], j);
-                    vote = this == SUM ? vote.add(v)
-                            : vote.add(1, v.compare(VectorOperators.GT, 0)).sub(1, v.compare(VectorOperators.LT, 0));
-                }
-                DoubleVector sign = one.blend(-1, vote.compare(VectorOperators.LT, 0)); // a zero vote elects +
-                DoubleVector mixed = zero;
-                DoubleVector divisor = zero;
-                for (int m = 0; m < k; m++) {
-                    DoubleVector v = contribution(tau[m], factors[m], a[m], j);
-                    VectorMask<Double> agrees = v.mul(sign).compare(VectorOperators.GT, 0); // zero never agrees
-                    mixed = mixed.add(v.mul(g[m]), agrees);
-                    divisor = divisor.add(h[m], agrees);
-                }
-                DoubleVector result = switch (divide) {
-                    case NO -> mixed.mul(lambda);
-                    case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)))
-                            .mul(lambda);
-                    case AT_LEAST_1E6 -> mixed.div(divisor.max(1e-6)).mul(lambda);
-                };
-                DoubleVector base = (DoubleVector) FloatVector.fromArray(F, b, j).convertShape(VectorOperators.F2D,
-                        D, 0);
-                ((FloatVector) base.add(result).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, j);
-            }
+        mix(tau, factors, k, a, g, h, divide, lambda, b, out, 0, n);
+    }
+
+    /** {@link #mix} over elements {@code [from, to)} of the arrays. */
+    void mix(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
+            double lambda, float[] b, float[] out, int from, int to) {
+        int j = from;
+        if (VECTOR && TaskVectorKernels.Lanes.MIX.warm()) {
+            j = from + D.loopBound(to - from);
+            mixLanes(tau, factors, k, a, g, h, divide, lambda, b, out, from, j);
         }
-        for (; j < n; j++) {
+        mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, j, to);
+    }
+
+    /** {@link #mix} on Vector API lanes, for {@code to − from} a multiple of the lane count. */
+    void mixLanes(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
+            double lambda, float[] b, float[] out, int from, int to) {
+        DoubleVector zero = DoubleVector.zero(D);
+        DoubleVector one = DoubleVector.broadcast(D, 1);
+        for (int j = from; j < to; j += D.length()) {
+            DoubleVector vote = zero;
+            for (int m = 0; m < k; m++) {
+                DoubleVector v = contribution(tau[m], factors[m], a[m], j);
+                vote = this == SUM ? vote.add(v)
+                        : vote.add(1, v.compare(VectorOperators.GT, 0)).sub(1, v.compare(VectorOperators.LT, 0));
+            }
+            DoubleVector sign = one.blend(-1, vote.compare(VectorOperators.LT, 0)); // a zero vote elects +
+            DoubleVector mixed = zero;
+            DoubleVector divisor = zero;
+            for (int m = 0; m < k; m++) {
+                DoubleVector v = contribution(tau[m], factors[m], a[m], j);
+                VectorMask<Double> agrees = v.mul(sign).compare(VectorOperators.GT, 0); // zero never agrees
+                mixed = mixed.add(v.mul(g[m]), agrees);
+                divisor = divisor.add(h[m], agrees);
+            }
+            DoubleVector result = switch (divide) {
+                case NO -> mixed.mul(lambda);
+                case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)))
+                        .mul(lambda);
+                case AT_LEAST_1E6 -> mixed.div(divisor.max(1e-6)).mul(lambda);
+            };
+            DoubleVector base = (DoubleVector) FloatVector.fromArray(F, b, j).convertShape(VectorOperators.F2D,
+                    D, 0);
+            ((FloatVector) base.add(result).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, j);
+        }
+    }
+
+    /**
+     * {@link #mix} for elements {@code [from, n)} in scalar code: the same operations in the same order, without a
+     * branch on the data (votes and agreement are random: branches on them mispredicted so often that this loop ran
+     * at ~30 ns per element). A left-out contribution adds {@code +0} instead of being skipped, which is the same:
+     * the sums start at {@code +0} and so are never {@code −0}, the one value {@code +0} would change.
+     */
+    void mixScalar(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
+            double lambda, float[] b, float[] out, int from, int n) {
+        boolean sum = this == SUM;
+        for (int j = from; j < n; j++) {
             double vote = 0;
+            long count = 0;
             for (int m = 0; m < k; m++) {
                 double v = contributionAt(tau[m], factors[m], a[m], j);
-                vote += this == SUM ? v : (v > 0 ? 1 : 0) - (v < 0 ? 1 : 0);
+                vote += v;
+                long bits = Double.doubleToRawLongBits(v);
+                count += signum(bits);
             }
-            double sign = vote < 0 ? -1 : 1;
+            // the vote elects − when it is < 0 (not NaN); COUNT's vote is the count of signs, an exact integer
+            long neg = sum ? negative(Double.doubleToRawLongBits(vote)) : count >>> 63;
             double mixed = 0;
             double divisor = 0;
             for (int m = 0; m < k; m++) {
                 double v = contributionAt(tau[m], factors[m], a[m], j);
-                if (v * sign > 0) {
-                    mixed += v * g[m];
-                    divisor += h[m];
-                }
+                long bits = Double.doubleToRawLongBits(v);
+                // agrees: not zero, not NaN, and its sign is the elected one (v·sign > 0)
+                long agree = nonzeroNumber(bits) & ~((bits >>> 63) ^ neg);
+                mixed += Double.longBitsToDouble(Double.doubleToRawLongBits(v * g[m]) & -agree);
+                divisor += Double.longBitsToDouble(Double.doubleToRawLongBits(h[m]) & -agree);
             }
             double result = switch (divide) {
                 case NO -> mixed * lambda;
-                case ZERO_AS_ONE -> mixed / (divisor == 0 ? 1 : divisor) * lambda;
+                case ZERO_AS_ONE -> mixed / oneIfZero(divisor) * lambda;
                 case AT_LEAST_1E6 -> mixed / Math.max(divisor, 1e-6) * lambda;
             };
             out[j] = (float) (b[j] + result);
         }
+    }
+
+    private static final long MAGNITUDE = 0x7fffffffffffffffL;
+    private static final long INFINITY = 0x7ff0000000000000L;
+    private static final long ONE = Double.doubleToRawLongBits(1.0);
+
+    /** 1 when the double with these bits is neither zero nor NaN, else 0. */
+    static long nonzeroNumber(long bits) {
+        long mag = bits & MAGNITUDE;
+        return ((-mag) >>> 63) & ((mag - INFINITY - 1) >>> 63);
+    }
+
+    /** 1 when the double with these bits is {@code < 0}, else 0. */
+    static long negative(long bits) {
+        return (bits >>> 63) & nonzeroNumber(bits);
+    }
+
+    /** +1, −1 or 0: the sign of the double with these bits ({@code (v > 0) − (v < 0)}; 0 for zeros and NaN). */
+    static long signum(long bits) {
+        return nonzeroNumber(bits) * (1 - 2 * (bits >>> 63));
+    }
+
+    /** {@code d == 0 ? 1 : d} without a branch. */
+    static double oneIfZero(double d) {
+        long bits = Double.doubleToRawLongBits(d);
+        long zero = ((bits & MAGNITUDE) - 1) >>> 63; // ±0
+        return Double.longBitsToDouble((bits & (zero - 1)) | (ONE & -zero));
     }
 
     private static DoubleVector contribution(float[] tau, double[] f, double a, int j) {

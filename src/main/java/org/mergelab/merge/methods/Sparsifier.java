@@ -26,22 +26,54 @@ interface Sparsifier {
      */
     void check(String method, ResolvedParams p, int input, String model, String tensorName);
 
+    /**
+     * The lane kernels a merge with this sparsifier runs, the sign election's mix among them when {@code consensus},
+     * in the order they should compile (the one saving the most time per element first).
+     */
+    default TaskVectorKernels.Lanes[] lanes(boolean consensus) {
+        return consensus ? new TaskVectorKernels.Lanes[] {TaskVectorKernels.Lanes.MIX}
+                : new TaskVectorKernels.Lanes[0];
+    }
+
     /** Runs the reductions the sparsifier needs for one tensor (all task vectors in the same passes). */
     Mask prepare(TensorJob job, TaskVectors tv, Rescale rescale);
 
     /**
-     * Sparsifies task-vector chunks in place and says how to rescale the survivors; the mixing applies the factors in
+     * Makes sparsified task-vector chunks and says how to rescale the survivors; the mixing applies the factors in
      * float64, so a rescaled value is never rounded to float32 on the way. Thread-safe.
      */
     interface Mask {
         /**
-         * Zeroes the dropped elements of task vector {@code m}'s chunk {@code tau[0..n)} (element 0 is flat index
-         * {@code offset}); kept elements keep their values.
+         * Task vector {@code m}, sparsified, over elements {@code [from, to)} of the chunk whose element 0 is flat
+         * index {@code offset}: {@code into[j] = x_m[j] − b[j]} where element {@code offset + j} is kept, {@code +0}
+         * where it is dropped.
          *
-         * @return per-element rescale factors of the chunk (this thread's scratch for model {@code m}, valid until
-         *     the next call for {@code m}), or null when every element is rescaled by {@link #scale(int) scale(m)}
+         * @return how many non-zero entries it zeroed (for the pruned fraction of the norm statistics)
          */
-        double[] apply(int m, long offset, float[] tau, int n);
+        int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into);
+
+        /**
+         * The block length for the chunk of {@code n} elements at {@code offset}: {@link #sparsify} may be called on
+         * {@code [from, from + block)} for every multiple {@code from} of it (in order), or only on the whole chunk
+         * when this returns {@code n}.
+         */
+        default int block(long offset, int n) {
+            return n;
+        }
+
+        /**
+         * Per-element rescale factors of the chunk this thread last sparsified for model {@code m} (this thread's
+         * scratch, valid until its next call for {@code m}), or null when every element is rescaled by
+         * {@link #scale(int) scale(m)}.
+         */
+        default double[] factors(int m) {
+            return null;
+        }
+
+        /** Whether {@link #factors} can be non-null. */
+        default boolean hasFactors() {
+            return false;
+        }
 
         /** The rescale factor of task vector {@code m} (1 without rescale). */
         double scale(int m);
@@ -49,8 +81,14 @@ interface Sparsifier {
         /** No sparsification. */
         Mask NONE = new Mask() {
             @Override
-            public double[] apply(int m, long offset, float[] tau, int n) {
-                return null;
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                tv.compute(in, m, from, to, into);
+                return 0;
+            }
+
+            @Override
+            public int block(long offset, int n) {
+                return TaskVectorKernels.BLOCK;
             }
 
             @Override
@@ -58,12 +96,6 @@ interface Sparsifier {
                 return 1;
             }
         };
-    }
-
-    /** Zeroes the dropped elements of a task-vector chunk in place (no rescale). */
-    @FunctionalInterface
-    interface Drop {
-        void apply(int m, long offset, float[] tau, int n);
     }
 
     /** How survivors are rescaled: {@code rescale: false}, or {@code rescale: true} with {@code rescale_mode}. */
@@ -108,30 +140,18 @@ interface Sparsifier {
         }
     }
 
-    /** A mask with one rescale factor per task vector. */
-    static Mask of(Drop drop, boolean[] active, double[] scale) {
-        return new Mask() {
-            @Override
-            public double[] apply(int m, long offset, float[] tau, int n) {
-                if (active[m]) {
-                    drop.apply(m, offset, tau, n);
-                }
-                return null;
-            }
-
-            @Override
-            public double scale(int m) {
-                return scale[m];
-            }
-        };
-    }
-
     /**
      * The L1 rescale factors of every task vector whose mask is a pure function of the chunk (random and DELLA
-     * masks): one pass summing {@code |τ|} and {@code |masked τ|}.
+     * masks): one pass summing {@code |τ|} and {@code |masked τ|}, each a float64 sum in index order per chunk: on
+     * lanes where that gives the same bits ({@link TaskVectorKernels#absSumLanes}), else in a loop running the sums
+     * of two task vectors together, so their additions overlap instead of waiting on each other.
+     *
+     * @param masked makes task vector {@code m}'s masked chunk
      */
-    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Drop masked) {
+    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked) {
         int k = tv.count();
+        int[] models = java.util.stream.IntStream.range(0, k).filter(m -> active[m]).toArray();
+        int a = models.length;
         double[] sums = job.reduce(new ChunkReducer<double[]>() {
             @Override
             public double[] newState(long offset, int length) {
@@ -140,23 +160,50 @@ interface Sparsifier {
 
             @Override
             public void accumulate(double[] s, long offset, float[][] in, int n) {
-                float[] tau = TaskVectors.floats(1, n)[0];
-                for (int m = 0; m < k; m++) {
-                    if (!active[m]) {
+                float[][] scratch = TaskVectors.floats(2 * a, n);
+                double[] chunk = new double[2 * a]; // this chunk's sums, |τ| and |masked τ| per active model
+                double[] lanes = new double[2 * a];
+                double[] four = new double[4];
+                boolean tryLanes = TaskVectorKernels.VECTOR && TaskVectorKernels.Lanes.L1_SUM.warm();
+                int block = masked.block(offset, n);
+                for (int from = 0; from < n; from += block) {
+                    int to = Math.min(n, from + block);
+                    boolean exact = tryLanes;
+                    for (int i = 0; i < a; i++) {
+                        int m = models[i];
+                        masked.sparsify(tv, m, offset, in, from, to, scratch[2 * i + 1]);
+                        if (exact) {
+                            lanes[2 * i] = TaskVectorKernels.absSumLanes(in[tv.inputs[m]], in[tv.base], from, to,
+                                    chunk[2 * i]);
+                            lanes[2 * i + 1] = TaskVectorKernels.absSumLanes(scratch[2 * i + 1], null, from, to,
+                                    chunk[2 * i + 1]);
+                            exact = lanes[2 * i] >= 0 && lanes[2 * i + 1] >= 0;
+                        }
+                    }
+                    if (exact) {
+                        System.arraycopy(lanes, 0, chunk, 0, 2 * a);
                         continue;
                     }
-                    tv.compute(in, m, n, tau);
-                    double before = 0;
-                    for (int j = 0; j < n; j++) {
-                        before += Math.abs(tau[j]);
+                    // in index order, two task vectors' four sums in one loop
+                    for (int i = 0; i < a; i++) {
+                        tv.compute(in, models[i], from, to, scratch[2 * i]);
                     }
-                    masked.apply(m, offset, tau, n);
-                    double after = 0;
-                    for (int j = 0; j < n; j++) {
-                        after += Math.abs(tau[j]);
+                    int i = 0;
+                    for (; i + 1 < a; i += 2) {
+                        System.arraycopy(chunk, 2 * i, four, 0, 4);
+                        TaskVectorKernels.absSums(scratch[2 * i], scratch[2 * i + 1], scratch[2 * i + 2],
+                                scratch[2 * i + 3], from, to, four);
+                        System.arraycopy(four, 0, chunk, 2 * i, 4);
                     }
-                    s[2 * m] += before;
-                    s[2 * m + 1] += after;
+                    if (i < a) {
+                        System.arraycopy(chunk, 2 * i, four, 0, 2);
+                        TaskVectorKernels.absSums(scratch[2 * i], scratch[2 * i + 1], from, to, four);
+                        System.arraycopy(four, 0, chunk, 2 * i, 2);
+                    }
+                }
+                for (int i = 0; i < a; i++) {
+                    s[2 * models[i]] += chunk[2 * i];
+                    s[2 * models[i] + 1] += chunk[2 * i + 1];
                 }
             }
 
@@ -169,7 +216,7 @@ interface Sparsifier {
         });
         double[] f = new double[k];
         for (int m = 0; m < k; m++) {
-            f[m] = Rescale.l1(sums[2 * m], sums[2 * m + 1]);
+            f[m] = active[m] ? Rescale.l1(sums[2 * m], sums[2 * m + 1]) : 1;
         }
         return f;
     }

@@ -1,0 +1,511 @@
+package org.mergelab.merge.methods;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The per-element loops of the task-vector methods, fused so each chunk is read once: task vector, sparsifying mask,
+ * count of what the mask zeroed. Each loop exists twice with the same results: Vector API lanes, and plain scalar code
+ * (C2 does not vectorize these loops itself: {@code floatToRawIntBits} stops it).
+ *
+ * <p>Each kernel's lanes run only once they are {@linkplain Lanes#warm() warm}: interpreted or C1-compiled, Vector
+ * API code is hundreds to thousands of times slower than scalar code (one 256K-element chunk took ~1 s here), so a
+ * merge that started on them spent its first seconds there. {@link #warmUpInBackground} compiles them on a daemon
+ * thread while the merge runs on the scalar twins.
+ */
+final class TaskVectorKernels {
+    private TaskVectorKernels() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Ints with as many lanes as {@link #F}. */
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
+    /** Doubles with half as many lanes as {@link #F}: one float vector widens into two of them. */
+    static final VectorSpecies<Double> DH = VectorSpecies.of(double.class, F.vectorShape());
+    /** Floats with as many lanes as {@link #L}. */
+    static final VectorSpecies<Float> FL = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(Math.max(64, L.vectorBitSize() / 2)));
+
+    /** Whether the lane kernels exist here at all ({@code -Dmergelab.vector=false} turns them off). */
+    static final boolean VECTOR = org.mergelab.io.FloatCodec.VECTOR && FL.length() == L.length()
+            && F.length() >= 4;
+
+    // ---------------------------------------------------------------- warm-up
+
+    /** The lane kernels, each compiled on its own and used as soon as it is. */
+    enum Lanes {
+        /** {@link SignConsensus#mix}. */
+        MIX,
+        /** {@link #rankMask}. */
+        RANK_MASK,
+        /** {@link #randomMask}. */
+        RANDOM_MASK,
+        /** {@link #keys}, {@link #lowHalves}: the selection passes. */
+        SELECTION,
+        /** {@link #nonzero}. */
+        NONZERO,
+        /** {@link #absSumLanes}. */
+        L1_SUM;
+
+        private volatile boolean warm;
+        private final AtomicBoolean requested = new AtomicBoolean();
+
+        /** Whether these lanes are compiled (and so used). */
+        boolean warm() {
+            return warm;
+        }
+    }
+
+    /** Tensors at least this large start the background warm-up: a merge with such tensors runs long enough. */
+    static final long WARM_UP_NUMEL = 4L << 20;
+
+    private static final java.util.concurrent.ExecutorService WARMER = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "task-vector-warm-up");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /**
+     * Has each of {@code lanes} compiled on a daemon thread, in the order given (each once per JVM); each is used
+     * from the moment it is ready, the scalar twin until then.
+     */
+    static void warmUpInBackground(Lanes... lanes) {
+        if (!VECTOR) {
+            return;
+        }
+        for (Lanes l : lanes) {
+            if (l.requested.compareAndSet(false, true)) {
+                WARMER.execute(() -> warmUp(l));
+            }
+        }
+    }
+
+    /** Tests: use every lane kernel (true, after compiling them here) or none (false). */
+    static void useLanes(boolean lanes) {
+        for (Lanes l : Lanes.values()) {
+            if (lanes && VECTOR) {
+                warmUp(l);
+            } else {
+                l.warm = false;
+            }
+        }
+    }
+
+    /**
+     * Calls {@code l}'s lanes, in every variant the merges use (so C2 compiles no uncommon trap a merge would hit), on
+     * 256 elements until they run at compiled speed: under 8 ns per element for 20 calls in a row (interpreted,
+     * Vector API code takes microseconds per element; C1-compiled, ~50 ns). Then switches to them. Here C2 had them
+     * compiled after 3,000–9,000 calls, 0.3–1 s; while C2 is busy with the merge's other code, the calls slow down
+     * (they only keep the counters going). Lanes that are not fast after {@link #WARM_UP_GIVE_UP_NANOS} stay off.
+     */
+    static void warmUp(Lanes l) {
+        synchronized (l) {
+            if (l.warm || !VECTOR) {
+                return;
+            }
+            int n = 256;
+            WarmUpData d = new WarmUpData(n);
+            int fast = 0;
+            long start = System.nanoTime();
+            int rep = 0;
+            for (; fast < 20; rep++) {
+                long t0 = System.nanoTime();
+                if (t0 - start > WARM_UP_GIVE_UP_NANOS) {
+                    if (LOG) {
+                        System.err.printf("mergelab: %s lanes still slow after %d calls; scalar code stays%n", l, rep);
+                    }
+                    return;
+                }
+                d.run(l, rep);
+                long ns = System.nanoTime() - t0;
+                fast = ns < 8L * n ? fast + 1 : 0;
+                if (fast == 0 && rep >= 5_000 && rep % 64 == 0) {
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+            l.warm = true;
+            if (LOG) {
+                System.err.printf("mergelab: %s lanes compiled after %d calls, %.2f s%n", l, rep,
+                        (System.nanoTime() - start) / 1e9);
+            }
+        }
+    }
+
+    static final long WARM_UP_GIVE_UP_NANOS = 30_000_000_000L;
+
+    /** {@code -Dmergelab.warmup.log=true} reports each warm-up on stderr. */
+    private static final boolean LOG = Boolean.getBoolean("mergelab.warmup.log");
+
+    /** Inputs for the warm-up calls. */
+    private static final class WarmUpData {
+        final int n;
+        final float[] b;
+        final float[][] x = new float[3][];
+        final float[][] tau = new float[3][];
+        final double[][] factors;
+        final double[][] noFactors = new double[3][];
+        final float[] out;
+        final int[] keys;
+        final int[] found;
+        final double[] c = {0.4, 0.6, -0.2};
+        final double[] ones = {1, 1, 1};
+        long sink;
+
+        WarmUpData(int n) {
+            this.n = n;
+            b = new float[n];
+            out = new float[n];
+            keys = new int[n];
+            found = new int[n];
+            factors = new double[][] {null, new double[n], null};
+            for (int m = 0; m < 3; m++) {
+                x[m] = new float[n];
+                tau[m] = new float[n];
+            }
+            for (int j = 0; j < n; j++) {
+                b[j] = (j % 17 - 8) * 0.01f;
+                for (int m = 0; m < 3; m++) {
+                    x[m][j] = b[j] + ((j * (m + 3)) % 11 - 5) * 0.001f;
+                    tau[m][j] = (j + m) % 3 == 0 ? 0 : x[m][j] - b[j];
+                }
+                factors[1][j] = j % 2;
+            }
+        }
+
+        void run(Lanes l, int rep) {
+            switch (l) {
+                case MIX -> {
+                    SignConsensus v = rep % 2 == 0 ? SignConsensus.SUM : SignConsensus.COUNT;
+                    SignConsensus.Divide d = SignConsensus.Divide.values()[rep % 3];
+                    v.mixLanes(tau, rep % 4 == 0 ? factors : noFactors, 2 + rep % 2, c, ones, c, d, 1, b, out,
+                            rep % 2 * 8, n);
+                }
+                case RANK_MASK -> sink += rankMaskLanes(x[rep % 3], b, tau[0], rep % 2 * F.length(), n, keys[rep % n],
+                        rep % 2 == 0 ? Integer.MAX_VALUE : keys[(rep + 7) % n]);
+                case RANDOM_MASK -> sink += randomMaskLanes(x[rep % 3], b, tau[0], rep % 2 * L.length(), n, 0x1234L + rep,
+                        rep * 256L, 1L << 52);
+                case SELECTION -> {
+                    keysLanes(x[rep % 3], b, keys, n);
+                    // the bucket is usually one no key is in, as in a merge (one bucket of 2^15)
+                    sink += lowHalvesLanes(keys, n, rep % 8 == 0 ? keys[rep % n] >>> 16 : 0x7fff, found);
+                }
+                case NONZERO -> sink += nonzeroLanes(tau[rep % 3], rep % 2 * F.length(), n);
+                case L1_SUM -> sink += (long) absSumLanes(x[rep % 3], rep % 2 == 0 ? b : null, rep % 2 * F.length(),
+                        n - rep % 3, rep % 5 == 0 ? 0 : 0.25);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- task vectors
+
+    /** Elements per block of the fused loops: a block of each array stays in L1 between the loops over it. */
+    static final int BLOCK = 2048;
+
+    /** {@code into = x − b} over {@code [from, to)} (C2 vectorizes this one itself). */
+    static void taskVector(float[] x, float[] b, float[] into, int from, int to) {
+        for (int j = from; j < to; j++) {
+            into[j] = x[j] - b[j];
+        }
+    }
+
+    /** Non-zero entries of {@code v[from, to)} ({@code v != 0}: NaN counts, both zeros do not). */
+    static int nonzero(float[] v, int from, int to) {
+        int j = from;
+        int c = 0;
+        if (VECTOR && Lanes.NONZERO.warm) {
+            j = from + F.loopBound(to - from);
+            c = nonzeroLanes(v, from, j);
+        }
+        for (; j < to; j++) {
+            // |v| bits + 0x7fffffff carries into the sign bit exactly when |v| bits are not 0
+            c += ((Float.floatToRawIntBits(v[j]) & 0x7fffffff) + 0x7fffffff) >>> 31;
+        }
+        return c;
+    }
+
+    /** {@link #nonzero} on lanes, for {@code to − from} a multiple of the lane count. */
+    static int nonzeroLanes(float[] v, int from, int to) {
+        IntVector acc = IntVector.zero(I);
+        for (int j = from; j < to; j += F.length()) {
+            acc = acc.add(1, FloatVector.fromArray(F, v, j).compare(VectorOperators.NE, 0).cast(I));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---------------------------------------------------------------- magnitude-rank mask
+
+    /**
+     * Over {@code [from, to)}: {@code into = x − b} where the magnitude key {@code k} of that difference
+     * ({@link TaskVectors#magnitudeKey}) has {@code above < k ≤ atMost}, else {@code +0}; returns how many non-zero
+     * differences it zeroed. Thresholds lie in {@code [−1, Integer.MAX_VALUE]}.
+     */
+    static int rankMask(float[] x, float[] b, float[] into, int from, int to, int above, int atMost) {
+        int j = from;
+        int zeroed = 0;
+        if (VECTOR && Lanes.RANK_MASK.warm) {
+            j = from + F.loopBound(to - from);
+            zeroed = rankMaskLanes(x, b, into, from, j, above, atMost);
+        }
+        for (; j < to; j++) {
+            int bits = Float.floatToRawIntBits(x[j] - b[j]);
+            int key = bits & 0x7fffffff;
+            // (above − key) < 0 ⇔ key > above; ~(atMost − key) < 0 ⇔ key ≤ atMost (no overflow in either)
+            int keep = ((above - key) & ~(atMost - key)) >>> 31;
+            into[j] = Float.intBitsToFloat(bits & -keep);
+            zeroed += ((key + 0x7fffffff) >>> 31) & (keep ^ 1);
+        }
+        return zeroed;
+    }
+
+    /** {@link #rankMask} on lanes, for {@code to − from} a multiple of the lane count. */
+    static int rankMaskLanes(float[] x, float[] b, float[] into, int from, int to, int above, int atMost) {
+        IntVector zeroed = IntVector.zero(I);
+        for (int j = from; j < to; j += F.length()) {
+            IntVector bits = FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts();
+            IntVector key = bits.and(0x7fffffff);
+            VectorMask<Integer> keep = key.compare(VectorOperators.GT, above)
+                    .and(key.compare(VectorOperators.LE, atMost));
+            IntVector.zero(I).blend(bits, keep).reinterpretAsFloats().intoArray(into, j);
+            zeroed = zeroed.add(1, key.compare(VectorOperators.NE, 0).andNot(keep));
+        }
+        return zeroed.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---------------------------------------------------------------- random (DARE) mask
+
+    static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
+    /**
+     * Over {@code [from, to)}: {@code into = x − b} where element {@code first + j}'s draw of stream {@code key} is
+     * kept ({@code CounterRandom.retain}'s decision: {@code mix(key + (first + j)·golden) >>> 11 < limit}), else
+     * {@code +0}; returns how many non-zero differences it zeroed.
+     */
+    static int randomMask(float[] x, float[] b, float[] into, int from, int to, long key, long first, long limit) {
+        int j = from;
+        int zeroed = 0;
+        if (VECTOR && Lanes.RANDOM_MASK.warm) {
+            j = from + L.loopBound(to - from);
+            zeroed = randomMaskLanes(x, b, into, from, j, key, first, limit);
+        }
+        for (; j < to; j++) {
+            float t = x[j] - b[j];
+            long keep = ((mix(key + (first + j) * GOLDEN) >>> 11) - limit) >>> 63; // m < limit (both < 2^63)
+            int bits = Float.floatToRawIntBits(t);
+            into[j] = Float.intBitsToFloat(bits & -(int) keep);
+            zeroed += (((bits & 0x7fffffff) + 0x7fffffff) >>> 31) & ((int) keep ^ 1);
+        }
+        return zeroed;
+    }
+
+    /** {@link #randomMask} on lanes, for {@code to − from} a multiple of the lane count. */
+    static int randomMaskLanes(float[] x, float[] b, float[] into, int from, int to, long key, long first,
+            long limit) {
+        LongVector lane = LongVector.zero(L).addIndex(1);
+        int zeroed = 0;
+        for (int j = from; j < to; j += L.length()) {
+            LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
+            VectorMask<Float> keep = z.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, limit)
+                    .cast(FL);
+            FloatVector t = FloatVector.fromArray(FL, x, j).sub(FloatVector.fromArray(FL, b, j));
+            FloatVector.zero(FL).blend(t, keep).intoArray(into, j);
+            zeroed += t.compare(VectorOperators.NE, 0).andNot(keep).trueCount();
+        }
+        return zeroed;
+    }
+
+    /** SplitMix64's finaliser, as {@code CounterRandom} draws with it. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private static LongVector mixLanes(LongVector z) {
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+        return z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+    }
+
+    // ---------------------------------------------------------------- L1 sums
+
+    /**
+     * Adds {@code |a[j]|} to {@code sums[0]} and {@code |b[j]|} to {@code sums[1]} for {@code j} in
+     * {@code [from, to)}, in index order (float64 sums, so the order is part of the result).
+     */
+    static void absSums(float[] a, float[] b, int from, int to, double[] sums) {
+        double sa = sums[0];
+        double sb = sums[1];
+        for (int j = from; j < to; j++) {
+            sa += Math.abs(a[j]);
+            sb += Math.abs(b[j]);
+        }
+        sums[0] = sa;
+        sums[1] = sb;
+    }
+
+    /**
+     * {@link #absSums(float[], float[], int, int, double[])} of two pairs in one loop, into {@code sums[0..4)}: four
+     * independent chains of additions, so each waits less on the latency of its own.
+     */
+    static void absSums(float[] a, float[] b, float[] c, float[] d, int from, int to, double[] sums) {
+        double sa = sums[0];
+        double sb = sums[1];
+        double sc = sums[2];
+        double sd = sums[3];
+        for (int j = from; j < to; j++) {
+            sa += Math.abs(a[j]);
+            sb += Math.abs(b[j]);
+            sc += Math.abs(c[j]);
+            sd += Math.abs(d[j]);
+        }
+        sums[0] = sa;
+        sums[1] = sb;
+        sums[2] = sc;
+        sums[3] = sd;
+    }
+
+    /**
+     * {@code s + Σ |x[j] − b[j]|} over {@code [from, to)} ({@code b} null: {@code |x[j]|}) as the float64 sum in
+     * index order gives it, when the lanes can tell that every partial sum is exact; else −1 (a real result is
+     * never negative), and the caller adds in index order.
+     *
+     * <p>The lanes add in another order. That gives the same bits when no addition rounds: when {@code s} and all the
+     * values are multiples of 2<sup>q</sup> (q the lowest set bit among them) and the total is below
+     * 2<sup>q+52</sup>, every partial sum of any order is a multiple of 2<sup>q</sup> below 2<sup>q+53</sup>, which a
+     * double holds exactly. The computed total is checked against that bound; if the true total were 2<sup>q+53</sup>
+     * or more, the computed one could not be below 2<sup>q+52</sup>. Task vectors of bf16 checkpoints pass (a
+     * difference of two bf16 values has few significant bits); float32 ones often do not.
+     */
+    static double absSumLanes(float[] x, float[] b, int from, int to, double s) {
+        int upper = from + F.loopBound(to - from);
+        DoubleVector acc0 = DoubleVector.zero(DH);
+        DoubleVector acc1 = DoubleVector.zero(DH);
+        IntVector low = IntVector.broadcast(I, Integer.MAX_VALUE);
+        for (int j = from; j < upper; j += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, j);
+            if (b != null) {
+                v = v.sub(FloatVector.fromArray(F, b, j));
+            }
+            v = v.abs();
+            IntVector bits = v.reinterpretAsInts();
+            IntVector exponent = bits.lanewise(VectorOperators.LSHR, 23);
+            VectorMask<Integer> normal = exponent.compare(VectorOperators.NE, 0);
+            IntVector mantissa = bits.and(0x7fffff).or(IntVector.zero(I).blend(0x800000, normal));
+            // the lowest set bit of the significand, as a float: its exponent field is 127 + its position
+            IntVector lowest = mantissa.and(mantissa.neg()).convert(VectorOperators.I2F, 0).reinterpretAsInts()
+                    .lanewise(VectorOperators.LSHR, 23);
+            // lowest set bit of the value: 2^(max(exponent, 1) − 150 + position); kept here as + 23 − 127 + 150
+            IntVector at = exponent.max(1).add(lowest);
+            low = low.min(IntVector.broadcast(I, Integer.MAX_VALUE).blend(at, bits.compare(VectorOperators.NE, 0)));
+            acc0 = acc0.add(v.convertShape(VectorOperators.F2D, DH, 0));
+            acc1 = acc1.add(v.convertShape(VectorOperators.F2D, DH, 1));
+        }
+        int lowest = low.reduceLanes(VectorOperators.MIN);
+        lowest = lowest == Integer.MAX_VALUE ? Integer.MAX_VALUE : lowest - 127 - 150;
+        DoubleVector acc = acc0.add(acc1);
+        double sum = 0;
+        for (int lane = 0; lane < DH.length(); lane++) {
+            sum += acc.lane(lane);
+        }
+        for (int j = upper; j < to; j++) {
+            float v = Math.abs(b == null ? x[j] : x[j] - b[j]);
+            int bits = Float.floatToRawIntBits(v);
+            if (bits != 0) {
+                int e = bits >>> 23;
+                int m = (bits & 0x7fffff) | (e != 0 ? 0x800000 : 0);
+                lowest = Math.min(lowest, Math.max(e, 1) - 150 + Integer.numberOfTrailingZeros(m));
+            }
+            sum += v;
+        }
+        if (s != 0) {
+            long bits = Double.doubleToRawLongBits(s);
+            int e = (int) (bits >>> 52) & 0x7ff;
+            long m = (bits & 0xfffffffffffffL) | (e != 0 ? 1L << 52 : 0);
+            lowest = Math.min(lowest, Math.max(e, 1) - 1075 + Long.numberOfTrailingZeros(m));
+        }
+        double total = s + sum;
+        if (lowest == Integer.MAX_VALUE) {
+            return total == s ? s : -1; // no non-zero value (total is s, or NaN/inf from a value)
+        }
+        return total < Math.scalb(1.0, Math.min(lowest + 52, 1023)) ? total : -1;
+    }
+
+    // ---------------------------------------------------------------- selection keys
+
+    /** {@code keys = magnitudeKey(x − b)} over {@code [0, n)}. */
+    static void keys(float[] x, float[] b, int[] keys, int n) {
+        int j = 0;
+        if (VECTOR && Lanes.SELECTION.warm) {
+            j = F.loopBound(n);
+            keysLanes(x, b, keys, j);
+        }
+        for (; j < n; j++) {
+            keys[j] = Float.floatToRawIntBits(x[j] - b[j]) & 0x7fffffff;
+        }
+    }
+
+    static void keysLanes(float[] x, float[] b, int[] keys, int n) {
+        for (int j = 0; j < n; j += F.length()) {
+            FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts().and(0x7fffffff)
+                    .intoArray(keys, j);
+        }
+    }
+
+    /** How many of {@code keys[0..n)} are 0 (C2 vectorizes this integer loop itself). */
+    static int countZeroKeys(int[] keys, int n) {
+        int zeros = 0;
+        for (int j = 0; j < n; j++) {
+            zeros += (keys[j] - 1) >>> 31; // key == 0 (keys are ≥ 0)
+        }
+        return zeros;
+    }
+
+    /**
+     * Appends to {@code found} the low halves of the keys whose high half is {@code bucket}, in index order; returns
+     * how many. Matches are rare (one bucket of 2<sup>15</sup>), so the lanes skip whole vectors without one.
+     */
+    static int lowHalves(int[] keys, int n, int bucket, int[] found) {
+        int j = 0;
+        int count = 0;
+        if (VECTOR && Lanes.SELECTION.warm) {
+            j = I.loopBound(n);
+            count = lowHalvesLanes(keys, j, bucket, found);
+        }
+        for (; j < n; j++) {
+            int key = keys[j];
+            if ((key >>> 16) == bucket) { // rare: a well-predicted branch
+                found[count++] = key & 0xffff;
+            }
+        }
+        return count;
+    }
+
+    static int lowHalvesLanes(int[] keys, int n, int bucket, int[] found) {
+        int count = 0;
+        for (int j = 0; j < n; j += I.length()) {
+            IntVector high = IntVector.fromArray(I, keys, j).lanewise(VectorOperators.LSHR, 16);
+            if (high.compare(VectorOperators.EQ, bucket).anyTrue()) {
+                for (int l = j; l < j + I.length(); l++) {
+                    int key = keys[l];
+                    found[count] = key & 0xffff;
+                    count += (key >>> 16) == bucket ? 1 : 0;
+                }
+            }
+        }
+        return count;
+    }
+}
