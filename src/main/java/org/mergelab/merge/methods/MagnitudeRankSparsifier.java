@@ -60,8 +60,11 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             long[] r = keptRanks(density[m], job.params(), tv.inputs[m], numel);
             ks[s] = new long[] {r[0], r[1]};
         }
-        TopKSelection.Histogram hist = TopKSelection.histogram(job, keys, rescale == Rescale.L1);
-        TopKSelection.Cut[][] cuts = hist.select(ks, rescale == Rescale.L1);
+        // one pass when the first chunk predicts the cuts well (not for the L1 rescale: it needs sums above them)
+        TopKSelection.Cut[][] onePass = rescale == Rescale.L1 ? null : WindowSelection.select(job, keys, ks);
+        TopKSelection.Histogram sums = onePass != null ? null
+                : TopKSelection.histogram(job, keys, rescale == Rescale.L1);
+        TopKSelection.Cut[][] cuts = onePass != null ? onePass : sums.select(ks, rescale == Rescale.L1);
         double[] scale = new double[k];
         boolean[] active = new boolean[k];
         for (int s = 0; s < streams; s++) {
@@ -70,7 +73,7 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             scale[m] = switch (rescale) {
                 case NONE -> 1;
                 case INVERSE_DENSITY -> 1 / density[m];
-                case L1 -> Rescale.l1(hist.sum(s), cuts[s][1].sum - cuts[s][0].sum);
+                case L1 -> Rescale.l1(sums.sum(s), cuts[s][1].sum - cuts[s][0].sum);
             };
         }
         for (int m = 0; m < k; m++) {

@@ -62,6 +62,11 @@ final class TaskVectorKernels {
         boolean warm() {
             return warm;
         }
+
+        /** Tests: back to the scalar twin (until the next {@link #warmUp}). */
+        void warmOff() {
+            warm = false;
+        }
     }
 
     /** Tensors at least this large start the background warm-up: a merge with such tensors runs long enough. */
@@ -139,8 +144,9 @@ final class TaskVectorKernels {
             }
             l.warm = true;
             if (LOG) {
-                System.err.printf("mergelab: %s lanes compiled after %d calls, %.2f s%n", l, rep,
-                        (System.nanoTime() - start) / 1e9);
+                System.err.printf("mergelab: %s lanes compiled after %d calls, %.2f s (%.2f s CPU)%n", l, rep,
+                        (System.nanoTime() - start) / 1e9, java.lang.management.ManagementFactory.getThreadMXBean()
+                                .getCurrentThreadCpuTime() / 1e9);
             }
         }
     }
@@ -148,7 +154,7 @@ final class TaskVectorKernels {
     static final long WARM_UP_GIVE_UP_NANOS = 30_000_000_000L;
 
     /** {@code -Dmergelab.warmup.log=true} reports each warm-up on stderr. */
-    private static final boolean LOG = Boolean.getBoolean("mergelab.warmup.log");
+    static final boolean LOG = Boolean.getBoolean("mergelab.warmup.log");
 
     /** Inputs for the warm-up calls. */
     private static final class WarmUpData {
@@ -202,6 +208,9 @@ final class TaskVectorKernels {
                     keysLanes(x[rep % 3], b, keys, n);
                     // the bucket is usually one no key is in, as in a merge (one bucket of 2^15)
                     sink += lowHalvesLanes(keys, n, rep % 8 == 0 ? keys[rep % n] >>> 16 : 0x7fff, found);
+                    sink += WindowSelection.countAboveLanes(keys, n, keys[rep % n]);
+                    sink += WindowSelection.insideLanes(keys, n - I.length(), keys[rep % n] - 9, keys[rep % n] + 99,
+                            found);
                 }
                 case NONZERO -> sink += nonzeroLanes(tau[rep % 3], rep % 2 * F.length(), n);
                 case L1_SUM -> sink += (long) absSumLanes(x[rep % 3], rep % 2 == 0 ? b : null, rep % 2 * F.length(),
@@ -462,6 +471,14 @@ final class TaskVectorKernels {
         for (int j = 0; j < n; j += F.length()) {
             FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts().and(0x7fffffff)
                     .intoArray(keys, j);
+        }
+    }
+
+    /** {@code keys[j − from] = magnitudeKey(x[j] − b[j])} for {@code j} in {@code [from, to)}, a lane multiple. */
+    static void keysLanes(float[] x, float[] b, int[] keys, int from, int to) {
+        for (int j = from; j < to; j += F.length()) {
+            FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts().and(0x7fffffff)
+                    .intoArray(keys, j - from);
         }
     }
 

@@ -517,7 +517,7 @@ final class TopKSelection {
             return none;
         }
 
-        private void chunks(long[] offsets, long[] before) {
+        void chunks(long[] offsets, long[] before) {
             this.chunkOffsets = offsets;
             this.equalBefore = before;
         }
@@ -641,6 +641,11 @@ final class TopKSelection {
     }
 
     private static final ThreadLocal<int[]> LOWS = new ThreadLocal<>();
+
+    /** A per-thread int array of at least {@code n} elements (for {@link WindowSelection}). */
+    static int[] lowScratchOf(int n) {
+        return lowScratch(n);
+    }
 
     private static int[] lowScratch(int n) {
         int[] l = LOWS.get();
