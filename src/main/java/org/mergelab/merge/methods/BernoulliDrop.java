@@ -3,7 +3,6 @@ package org.mergelab.merge.methods;
 import org.mergelab.merge.CounterRandom;
 import org.mergelab.merge.ResolvedParams;
 import org.mergelab.merge.TensorJob;
-import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
 
 /**
  * DARE's drop (mergekit's {@code random}/{@code bernoulli}): every element of a task vector survives independently
@@ -15,13 +14,6 @@ final class BernoulliDrop implements Sparsifier {
     @Override
     public void check(String method, ResolvedParams p, int input, String model, String tensorName) {
         Sparsifier.checkDensity(method, p, input, model, tensorName);
-    }
-
-    @Override
-    public TaskVectorKernels.Lanes[] lanes(boolean consensus) {
-        // scalar/lane time per element and model: see TaskVectorKernels
-        return consensus ? new TaskVectorKernels.Lanes[] {Lanes.RANDOM_MASK, Lanes.L1_SUM, Lanes.MIX}
-                : new TaskVectorKernels.Lanes[] {Lanes.RANDOM_MASK, Lanes.L1_SUM};
     }
 
     @Override

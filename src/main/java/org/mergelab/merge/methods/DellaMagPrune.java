@@ -8,7 +8,6 @@ import org.mergelab.merge.CounterRandom;
 import org.mergelab.merge.ParamSpec;
 import org.mergelab.merge.ResolvedParams;
 import org.mergelab.merge.TensorJob;
-import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
 
 /**
  * DELLA's MagPrune (mergekit's {@code della_magprune}): within each row (a slice along the last dimension; a 1-D
@@ -40,13 +39,6 @@ final class DellaMagPrune implements Sparsifier {
                     + (d + eps) + " for tensor '" + tensorName + "' (density " + d + ", epsilon " + eps
                     + "); both must lie in (0, 1)");
         }
-    }
-
-    @Override
-    public TaskVectorKernels.Lanes[] lanes(boolean consensus) {
-        // scalar/lane time per element and model: see TaskVectorKernels
-        return consensus ? new TaskVectorKernels.Lanes[] {Lanes.MIX, Lanes.NONZERO, Lanes.L1_SUM}
-                : new TaskVectorKernels.Lanes[] {Lanes.NONZERO, Lanes.L1_SUM};
     }
 
     @Override

@@ -116,9 +116,6 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
 
     @Override
     public final ChunkKernel prepare(TensorJob job) {
-        if (job.numel() >= TaskVectorKernels.WARM_UP_NUMEL && sparsifier != null) {
-            TaskVectorKernels.warmUpInBackground(sparsifier.lanes(consensus));
-        }
         ResolvedParams p = job.params();
         TaskVectors tv = new TaskVectors(job);
         int k = tv.count();

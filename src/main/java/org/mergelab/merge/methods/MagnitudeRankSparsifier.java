@@ -2,7 +2,6 @@ package org.mergelab.merge.methods;
 
 import org.mergelab.merge.ResolvedParams;
 import org.mergelab.merge.TensorJob;
-import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
 
 /**
  * Sparsifiers that keep a range of magnitude ranks of each task vector: ranking by {@code |τ|} descending (lower flat
@@ -15,12 +14,6 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
      * {@code density < 1}; {@code from ≤ to}.
      */
     abstract long[] keptRanks(double density, ResolvedParams p, int input, long numel);
-
-    @Override
-    public TaskVectorKernels.Lanes[] lanes(boolean consensus) {
-        // scalar/lane time per element and model: see TaskVectorKernels
-        return consensus ? new TaskVectorKernels.Lanes[] {Lanes.MIX, Lanes.SELECTION, Lanes.RANK_MASK} : new TaskVectorKernels.Lanes[] {Lanes.SELECTION, Lanes.RANK_MASK};
-    }
 
     @Override
     public Mask prepare(TensorJob job, TaskVectors tv, Rescale rescale) {

@@ -60,9 +60,6 @@ public final class Sce implements MergeMethod {
 
     @Override
     public ChunkKernel prepare(TensorJob job) {
-        if (job.numel() >= TaskVectorKernels.WARM_UP_NUMEL) {
-            TaskVectorKernels.warmUpInBackground(TaskVectorKernels.Lanes.MIX, TaskVectorKernels.Lanes.SELECTION);
-        }
         TaskVectors tv = new TaskVectors(job);
         int k = tv.count();
         int base = tv.base;

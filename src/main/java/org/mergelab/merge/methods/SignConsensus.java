@@ -54,10 +54,29 @@ enum SignConsensus {
     /** {@link #mix} over elements {@code [from, to)} of the arrays. */
     void mix(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
             double lambda, float[] b, float[] out, int from, int to) {
+        boolean two = k == 2 && factors[0] == null && factors[1] == null;
+        TaskVectorKernels.Lanes l = two ? TaskVectorKernels.Lanes.MIX_TWO : TaskVectorKernels.Lanes.MIX;
         int j = from;
-        if (VECTOR && TaskVectorKernels.Lanes.MIX.warm()) {
-            j = from + D.loopBound(to - from);
-            mixLanes(tau, factors, k, a, g, h, divide, lambda, b, out, from, j);
+        while (VECTOR && j < to) {
+            boolean warm = l.warm();
+            if (!warm && !l.probe(to - j)) {
+                break;
+            }
+            int end = warm ? j + D.loopBound(to - j) : j + TaskVectorKernels.PROBE;
+            long t0 = warm ? 0 : System.nanoTime();
+            if (two) {
+                mixTwoLanes(tau[0], tau[1], a[0], a[1], g[0], g[1], h[0], h[1], divide, lambda, b, out, j, end);
+            } else {
+                mixLanes(tau, factors, k, a, g, h, divide, lambda, b, out, j, end);
+            }
+            if (warm) {
+                j = end;
+                break;
+            }
+            l.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+            int blockEnd = Math.min(to, j + TaskVectorKernels.BLOCK);
+            mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, end, blockEnd);
+            j = blockEnd;
         }
         mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, j, to);
     }
@@ -83,6 +102,37 @@ enum SignConsensus {
                 mixed = mixed.add(v.mul(g[m]), agrees);
                 divisor = divisor.add(h[m], agrees);
             }
+            DoubleVector result = switch (divide) {
+                case NO -> mixed.mul(lambda);
+                case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)))
+                        .mul(lambda);
+                case AT_LEAST_1E6 -> mixed.div(divisor.max(1e-6)).mul(lambda);
+            };
+            DoubleVector base = (DoubleVector) FloatVector.fromArray(F, b, j).convertShape(VectorOperators.F2D,
+                    D, 0);
+            ((FloatVector) base.add(result).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, j);
+        }
+    }
+
+    /**
+     * {@link #mixLanes} for two task vectors without per-element factors (the common merge): the same operations in the
+     * same order, each contribution computed once.
+     */
+    void mixTwoLanes(float[] tau0, float[] tau1, double a0, double a1, double g0, double g1, double h0,
+            double h1, Divide divide, double lambda, float[] b, float[] out, int from, int to) {
+        DoubleVector zero = DoubleVector.zero(D);
+        DoubleVector one = DoubleVector.broadcast(D, 1);
+        for (int j = from; j < to; j += D.length()) {
+            DoubleVector v0 = contribution(tau0, null, a0, j);
+            DoubleVector v1 = contribution(tau1, null, a1, j);
+            DoubleVector vote = this == SUM ? zero.add(v0).add(v1)
+                    : zero.add(1, v0.compare(VectorOperators.GT, 0)).sub(1, v0.compare(VectorOperators.LT, 0))
+                            .add(1, v1.compare(VectorOperators.GT, 0)).sub(1, v1.compare(VectorOperators.LT, 0));
+            DoubleVector sign = one.blend(-1, vote.compare(VectorOperators.LT, 0)); // a zero vote elects +
+            VectorMask<Double> agrees0 = v0.mul(sign).compare(VectorOperators.GT, 0); // zero never agrees
+            VectorMask<Double> agrees1 = v1.mul(sign).compare(VectorOperators.GT, 0);
+            DoubleVector mixed = zero.add(v0.mul(g0), agrees0).add(v1.mul(g1), agrees1);
+            DoubleVector divisor = zero.add(h0, agrees0).add(h1, agrees1);
             DoubleVector result = switch (divide) {
                 case NO -> mixed.mul(lambda);
                 case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)))

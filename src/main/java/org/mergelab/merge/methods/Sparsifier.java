@@ -26,15 +26,6 @@ interface Sparsifier {
      */
     void check(String method, ResolvedParams p, int input, String model, String tensorName);
 
-    /**
-     * The lane kernels a merge with this sparsifier runs, the sign election's mix among them when {@code consensus},
-     * in the order they should compile (the one saving the most time per element first).
-     */
-    default TaskVectorKernels.Lanes[] lanes(boolean consensus) {
-        return consensus ? new TaskVectorKernels.Lanes[] {TaskVectorKernels.Lanes.MIX}
-                : new TaskVectorKernels.Lanes[0];
-    }
-
     /** Runs the reductions the sparsifier needs for one tensor (all task vectors in the same passes). */
     Mask prepare(TensorJob job, TaskVectors tv, Rescale rescale);
 
@@ -164,11 +155,18 @@ interface Sparsifier {
                 double[] chunk = new double[2 * a]; // this chunk's sums, |τ| and |masked τ| per active model
                 double[] lanes = new double[2 * a];
                 double[] four = new double[4];
-                boolean tryLanes = TaskVectorKernels.VECTOR && TaskVectorKernels.Lanes.L1_SUM.warm();
+                TaskVectorKernels.Lanes l1 = TaskVectorKernels.Lanes.L1_SUM;
                 int block = masked.block(offset, n);
                 for (int from = 0; from < n; from += block) {
                     int to = Math.min(n, from + block);
-                    boolean exact = tryLanes;
+                    boolean exact = TaskVectorKernels.VECTOR && l1.warm();
+                    if (TaskVectorKernels.VECTOR && !exact && a > 0 && l1.probe(to - from)) {
+                        // not compiled yet: time the lanes on a few elements (and throw the result away)
+                        long t0 = System.nanoTime();
+                        TaskVectorKernels.absSumLanes(in[tv.inputs[models[0]]], in[tv.base], from,
+                                from + TaskVectorKernels.PROBE, 0);
+                        l1.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+                    }
                     for (int i = 0; i < a; i++) {
                         int m = models[i];
                         masked.sparsify(tv, m, offset, in, from, to, scratch[2 * i + 1]);

@@ -1,7 +1,5 @@
 package org.mergelab.merge.methods;
 
-import java.util.concurrent.atomic.AtomicBoolean;
-
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -16,10 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * count of what the mask zeroed. Each loop exists twice with the same results: Vector API lanes, and plain scalar code
  * (C2 does not vectorize these loops itself: {@code floatToRawIntBits} stops it).
  *
- * <p>Each kernel's lanes run only once they are {@linkplain Lanes#warm() warm}: interpreted or C1-compiled, Vector
- * API code is hundreds to thousands of times slower than scalar code (one 256K-element chunk took ~1 s here), so a
- * merge that started on them spent its first seconds there. {@link #warmUpInBackground} compiles them on a daemon
- * thread while the merge runs on the scalar twins.
+ * <p>Each kernel's lanes run whole calls only once they are compiled ({@link Lanes}): interpreted or C1-compiled,
+ * Vector API code is hundreds to thousands of times slower than scalar code (one 256K-element chunk took ~1 s here),
+ * so a merge that started on them spent its first seconds there.
  */
 final class TaskVectorKernels {
     private TaskVectorKernels() {}
@@ -38,63 +35,77 @@ final class TaskVectorKernels {
     static final boolean VECTOR = org.mergelab.io.FloatCodec.VECTOR && FL.length() == L.length()
             && F.length() >= 4;
 
-    // ---------------------------------------------------------------- warm-up
+    // ---------------------------------------------------------------- lanes on once compiled
 
-    /** The lane kernels, each compiled on its own and used as soon as it is. */
+    /**
+     * The lane kernels. Until one is compiled, each call of its kernel runs a {@link #PROBE} of the elements on the
+     * lanes, timed, and the rest in scalar code: the probes get the lanes compiled by C2 from the merge's own calls
+     * (no warm-up thread, no variant the merge does not use), and cost little while they run slowly (interpreted,
+     * Vector API code takes microseconds per element; C1-compiled, tens of nanoseconds). Once {@link #FAST_PROBES}
+     * probes in a row ran at compiled speed, the kernel runs on the lanes.
+     */
     enum Lanes {
-        /** {@link SignConsensus#mix}. */
+        /** {@link SignConsensus#mix}, any number of task vectors. */
         MIX,
+        /** {@link SignConsensus#mix} of two task vectors without per-element factors. */
+        MIX_TWO,
         /** {@link #rankMask}. */
         RANK_MASK,
         /** {@link #randomMask}. */
         RANDOM_MASK,
-        /** {@link #keys}, {@link #lowHalves}: the selection passes. */
-        SELECTION,
+        /** {@link #keys}. */
+        KEYS,
+        /** {@link #lowHalves}. */
+        LOW_HALVES,
+        /** {@link WindowSelection#countAbove}. */
+        COUNT_ABOVE,
+        /** {@link WindowSelection#inside}. */
+        INSIDE,
         /** {@link #nonzero}. */
         NONZERO,
         /** {@link #absSumLanes}. */
         L1_SUM;
 
         private volatile boolean warm;
-        private final AtomicBoolean requested = new AtomicBoolean();
+        private final java.util.concurrent.atomic.AtomicInteger fast = new java.util.concurrent.atomic.AtomicInteger();
 
-        /** Whether these lanes are compiled (and so used). */
+        /** Whether these lanes are compiled (and so used for whole calls). */
         boolean warm() {
             return warm;
         }
 
-        /** Tests: back to the scalar twin (until the next {@link #warmUp}). */
-        void warmOff() {
-            warm = false;
+        /** Whether a call over {@code n} elements should probe the lanes. */
+        boolean probe(int n) {
+            return probing && n >= PROBE;
         }
-    }
 
-    /** Tensors at least this large start the background warm-up: a merge with such tensors runs long enough. */
-    static final long WARM_UP_NUMEL = 4L << 20;
-
-    private static final java.util.concurrent.ExecutorService WARMER = java.util.concurrent.Executors
-            .newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "task-vector-warm-up");
-                t.setDaemon(true);
-                return t;
-            });
-
-    /**
-     * Has each of {@code lanes} compiled on a daemon thread, in the order given (each once per JVM); each is used
-     * from the moment it is ready, the scalar twin until then.
-     */
-    static void warmUpInBackground(Lanes... lanes) {
-        if (!VECTOR) {
-            return;
-        }
-        for (Lanes l : lanes) {
-            if (l.requested.compareAndSet(false, true)) {
-                WARMER.execute(() -> warmUp(l));
+        /** Notes a probe of {@code n} elements that took {@code nanos}. */
+        void probed(long nanos, int n) {
+            if (nanos < FAST_NANOS_PER_ELEMENT * n) {
+                if (fast.incrementAndGet() >= FAST_PROBES && !warm) {
+                    warm = true;
+                    if (LOG) {
+                        System.err.printf("mergelab: %s lanes compiled, %.2f s after start%n", this,
+                                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1e3);
+                    }
+                }
+            } else {
+                fast.set(0);
             }
         }
     }
 
-    /** Tests: use every lane kernel (true, after compiling them here) or none (false). */
+    /** Elements a probe runs on the lanes (a multiple of every lane count used). */
+    static final int PROBE = 64;
+    /** A probe faster than this per element ran compiled code (C1-compiled lanes take ~50 ns, compiled ones ~1). */
+    static final long FAST_NANOS_PER_ELEMENT = 8;
+    /** Probes in a row that must be fast (a slow one is sometimes just a thread switch). */
+    static final int FAST_PROBES = 16;
+
+    /** Whether kernels probe their lanes; tests turn it off to run the scalar code alone. */
+    private static volatile boolean probing = true;
+
+    /** Tests: use every lane kernel (true, after compiling them here) or none (false, no probes either). */
     static void useLanes(boolean lanes) {
         for (Lanes l : Lanes.values()) {
             if (lanes && VECTOR) {
@@ -103,57 +114,41 @@ final class TaskVectorKernels {
                 l.warm = false;
             }
         }
+        probing = lanes;
+    }
+
+    /** Tests: lanes off and probing again, as in a new JVM. */
+    static void resetLanes() {
+        for (Lanes l : Lanes.values()) {
+            l.warm = false;
+            l.fast.set(0);
+        }
+        probing = true;
     }
 
     /**
-     * Calls {@code l}'s lanes, in every variant the merges use (so C2 compiles no uncommon trap a merge would hit), on
-     * 256 elements until they run at compiled speed: under 8 ns per element for 20 calls in a row (interpreted,
-     * Vector API code takes microseconds per element; C1-compiled, ~50 ns). Then switches to them. Here C2 had them
-     * compiled after 3,000–9,000 calls, 0.3–1 s; while C2 is busy with the merge's other code, the calls slow down
-     * (they only keep the counters going). Lanes that are not fast after {@link #WARM_UP_GIVE_UP_NANOS} stay off.
+     * Tests: calls {@code l}'s lanes on 256 elements until they are compiled (as {@link Lanes#probed} tells), in
+     * every variant a merge uses.
      */
     static void warmUp(Lanes l) {
         synchronized (l) {
             if (l.warm || !VECTOR) {
                 return;
             }
-            int n = 256;
-            WarmUpData d = new WarmUpData(n);
-            int fast = 0;
+            WarmUpData d = new WarmUpData(256);
             long start = System.nanoTime();
-            int rep = 0;
-            for (; fast < 20; rep++) {
+            for (int rep = 0; !l.warm; rep++) {
+                if (System.nanoTime() - start > 60_000_000_000L) {
+                    throw new IllegalStateException(l + " lanes not compiled after a minute");
+                }
                 long t0 = System.nanoTime();
-                if (t0 - start > WARM_UP_GIVE_UP_NANOS) {
-                    if (LOG) {
-                        System.err.printf("mergelab: %s lanes still slow after %d calls; scalar code stays%n", l, rep);
-                    }
-                    return;
-                }
                 d.run(l, rep);
-                long ns = System.nanoTime() - t0;
-                fast = ns < 8L * n ? fast + 1 : 0;
-                if (fast == 0 && rep >= 5_000 && rep % 64 == 0) {
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                }
-            }
-            l.warm = true;
-            if (LOG) {
-                System.err.printf("mergelab: %s lanes compiled after %d calls, %.2f s (%.2f s CPU)%n", l, rep,
-                        (System.nanoTime() - start) / 1e9, java.lang.management.ManagementFactory.getThreadMXBean()
-                                .getCurrentThreadCpuTime() / 1e9);
+                l.probed(System.nanoTime() - t0, d.n);
             }
         }
     }
 
-    static final long WARM_UP_GIVE_UP_NANOS = 30_000_000_000L;
-
-    /** {@code -Dmergelab.warmup.log=true} reports each warm-up on stderr. */
+    /** {@code -Dmergelab.warmup.log=true} reports on stderr when each kernel's lanes take over. */
     static final boolean LOG = Boolean.getBoolean("mergelab.warmup.log");
 
     /** Inputs for the warm-up calls. */
@@ -176,7 +171,7 @@ final class TaskVectorKernels {
             b = new float[n];
             out = new float[n];
             keys = new int[n];
-            found = new int[n];
+            found = new int[n + I.length()];
             factors = new double[][] {null, new double[n], null};
             for (int m = 0; m < 3; m++) {
                 x[m] = new float[n];
@@ -190,28 +185,28 @@ final class TaskVectorKernels {
                 }
                 factors[1][j] = j % 2;
             }
+            keysLanes(x[0], b, keys, 0, n);
         }
 
         void run(Lanes l, int rep) {
+            SignConsensus v = rep % 2 == 0 ? SignConsensus.SUM : SignConsensus.COUNT;
+            SignConsensus.Divide d = SignConsensus.Divide.values()[rep % 3];
             switch (l) {
-                case MIX -> {
-                    SignConsensus v = rep % 2 == 0 ? SignConsensus.SUM : SignConsensus.COUNT;
-                    SignConsensus.Divide d = SignConsensus.Divide.values()[rep % 3];
-                    v.mixLanes(tau, rep % 4 == 0 ? factors : noFactors, 2 + rep % 2, c, ones, c, d, 1, b, out,
-                            rep % 2 * 8, n);
-                }
-                case RANK_MASK -> sink += rankMaskLanes(x[rep % 3], b, tau[0], rep % 2 * F.length(), n, keys[rep % n],
-                        rep % 2 == 0 ? Integer.MAX_VALUE : keys[(rep + 7) % n]);
-                case RANDOM_MASK -> sink += randomMaskLanes(x[rep % 3], b, tau[0], rep % 2 * L.length(), n, 0x1234L + rep,
-                        rep * 256L, 1L << 52);
-                case SELECTION -> {
-                    keysLanes(x[rep % 3], b, keys, n);
-                    // the bucket is usually one no key is in, as in a merge (one bucket of 2^15)
-                    sink += lowHalvesLanes(keys, n, rep % 8 == 0 ? keys[rep % n] >>> 16 : 0x7fff, found);
-                    sink += WindowSelection.countAboveLanes(keys, n, keys[rep % n]);
-                    sink += WindowSelection.insideLanes(keys, n - I.length(), keys[rep % n] - 9, keys[rep % n] + 99,
-                            found);
-                }
+                case MIX -> v.mixLanes(tau, rep % 4 == 0 ? factors : noFactors, 2 + rep % 2, c, ones, c, d, 1, b, out,
+                        rep % 2 * 8, n);
+                case MIX_TWO -> v.mixTwoLanes(tau[0], tau[1], c[0], c[1], 1, 1, c[0], c[1], d, 1, b, out,
+                        rep % 2 * 8, n);
+                case RANK_MASK -> sink += rankMaskLanes(x[rep % 3], b, tau[0], rep % 2 * F.length(), n,
+                        keys[rep % n], rep % 2 == 0 ? Integer.MAX_VALUE : keys[(rep + 7) % n]);
+                case RANDOM_MASK -> sink += randomMaskLanes(x[rep % 3], b, tau[0], rep % 2 * L.length(), n,
+                        0x1234L + rep, rep * 256L, 1L << 52);
+                case KEYS -> keysLanes(x[rep % 3], b, keys, rep % 2 * F.length(), n);
+                case LOW_HALVES -> sink += lowHalvesLanes(keys, 0, n, rep % 8 == 0 ? keys[rep % n] >>> 16 : 0x7fff,
+                        found, 0);
+                case COUNT_ABOVE -> sink += WindowSelection.countAboveLanes(keys, rep % 2 * I.length(), n,
+                        keys[rep % n]);
+                case INSIDE -> sink += WindowSelection.insideLanes(keys, rep % 2 * I.length(), n, keys[rep % n] - 9,
+                        keys[rep % n] + 99, found, 0);
                 case NONZERO -> sink += nonzeroLanes(tau[rep % 3], rep % 2 * F.length(), n);
                 case L1_SUM -> sink += (long) absSumLanes(x[rep % 3], rep % 2 == 0 ? b : null, rep % 2 * F.length(),
                         n - rep % 3, rep % 5 == 0 ? 0 : 0.25);
@@ -221,7 +216,10 @@ final class TaskVectorKernels {
 
     // ---------------------------------------------------------------- task vectors
 
-    /** Elements per block of the fused loops: a block of each array stays in L1 between the loops over it. */
+    /**
+     * Elements per block of the fused loops (a block of each array stays in L1 between the loops over it), and per
+     * probe while a kernel's lanes are not compiled yet.
+     */
     static final int BLOCK = 2048;
 
     /** {@code into = x − b} over {@code [from, to)} (C2 vectorizes this one itself). */
@@ -233,13 +231,32 @@ final class TaskVectorKernels {
 
     /** Non-zero entries of {@code v[from, to)} ({@code v != 0}: NaN counts, both zeros do not). */
     static int nonzero(float[] v, int from, int to) {
-        int j = from;
+        Lanes l = Lanes.NONZERO;
         int c = 0;
-        if (VECTOR && Lanes.NONZERO.warm) {
-            j = from + F.loopBound(to - from);
-            c = nonzeroLanes(v, from, j);
+        int j = from;
+        while (VECTOR && j < to) {
+            if (l.warm()) {
+                int end = j + F.loopBound(to - j);
+                c += nonzeroLanes(v, j, end);
+                j = end;
+                break;
+            }
+            if (!l.probe(to - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            c += nonzeroLanes(v, j, j + PROBE);
+            l.probed(System.nanoTime() - t0, PROBE);
+            int end = Math.min(to, j + BLOCK);
+            c += nonzeroScalar(v, j + PROBE, end);
+            j = end;
         }
-        for (; j < to; j++) {
+        return c + nonzeroScalar(v, j, to);
+    }
+
+    static int nonzeroScalar(float[] v, int from, int to) {
+        int c = 0;
+        for (int j = from; j < to; j++) {
             // |v| bits + 0x7fffffff carries into the sign bit exactly when |v| bits are not 0
             c += ((Float.floatToRawIntBits(v[j]) & 0x7fffffff) + 0x7fffffff) >>> 31;
         }
@@ -263,13 +280,32 @@ final class TaskVectorKernels {
      * differences it zeroed. Thresholds lie in {@code [−1, Integer.MAX_VALUE]}.
      */
     static int rankMask(float[] x, float[] b, float[] into, int from, int to, int above, int atMost) {
-        int j = from;
+        Lanes l = Lanes.RANK_MASK;
         int zeroed = 0;
-        if (VECTOR && Lanes.RANK_MASK.warm) {
-            j = from + F.loopBound(to - from);
-            zeroed = rankMaskLanes(x, b, into, from, j, above, atMost);
+        int j = from;
+        while (VECTOR && j < to) {
+            if (l.warm()) {
+                int end = j + F.loopBound(to - j);
+                zeroed += rankMaskLanes(x, b, into, j, end, above, atMost);
+                j = end;
+                break;
+            }
+            if (!l.probe(to - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            zeroed += rankMaskLanes(x, b, into, j, j + PROBE, above, atMost);
+            l.probed(System.nanoTime() - t0, PROBE);
+            int end = Math.min(to, j + BLOCK);
+            zeroed += rankMaskScalar(x, b, into, j + PROBE, end, above, atMost);
+            j = end;
         }
-        for (; j < to; j++) {
+        return zeroed + rankMaskScalar(x, b, into, j, to, above, atMost);
+    }
+
+    static int rankMaskScalar(float[] x, float[] b, float[] into, int from, int to, int above, int atMost) {
+        int zeroed = 0;
+        for (int j = from; j < to; j++) {
             int bits = Float.floatToRawIntBits(x[j] - b[j]);
             int key = bits & 0x7fffffff;
             // (above − key) < 0 ⇔ key > above; ~(atMost − key) < 0 ⇔ key ≤ atMost (no overflow in either)
@@ -304,13 +340,33 @@ final class TaskVectorKernels {
      * {@code +0}; returns how many non-zero differences it zeroed.
      */
     static int randomMask(float[] x, float[] b, float[] into, int from, int to, long key, long first, long limit) {
-        int j = from;
+        Lanes l = Lanes.RANDOM_MASK;
         int zeroed = 0;
-        if (VECTOR && Lanes.RANDOM_MASK.warm) {
-            j = from + L.loopBound(to - from);
-            zeroed = randomMaskLanes(x, b, into, from, j, key, first, limit);
+        int j = from;
+        while (VECTOR && j < to) {
+            if (l.warm()) {
+                int end = j + L.loopBound(to - j);
+                zeroed += randomMaskLanes(x, b, into, j, end, key, first, limit);
+                j = end;
+                break;
+            }
+            if (!l.probe(to - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            zeroed += randomMaskLanes(x, b, into, j, j + PROBE, key, first, limit);
+            l.probed(System.nanoTime() - t0, PROBE);
+            int end = Math.min(to, j + BLOCK);
+            zeroed += randomMaskScalar(x, b, into, j + PROBE, end, key, first, limit);
+            j = end;
         }
-        for (; j < to; j++) {
+        return zeroed + randomMaskScalar(x, b, into, j, to, key, first, limit);
+    }
+
+    static int randomMaskScalar(float[] x, float[] b, float[] into, int from, int to, long key, long first,
+            long limit) {
+        int zeroed = 0;
+        for (int j = from; j < to; j++) {
             float t = x[j] - b[j];
             long keep = ((mix(key + (first + j) * GOLDEN) >>> 11) - limit) >>> 63; // m < limit (both < 2^63)
             int bits = Float.floatToRawIntBits(t);
@@ -457,28 +513,39 @@ final class TaskVectorKernels {
 
     /** {@code keys = magnitudeKey(x − b)} over {@code [0, n)}. */
     static void keys(float[] x, float[] b, int[] keys, int n) {
+        Lanes l = Lanes.KEYS;
         int j = 0;
-        if (VECTOR && Lanes.SELECTION.warm) {
-            j = F.loopBound(n);
-            keysLanes(x, b, keys, j);
+        while (VECTOR && j < n) {
+            if (l.warm()) {
+                int end = j + F.loopBound(n - j);
+                keysLanes(x, b, keys, j, end);
+                j = end;
+                break;
+            }
+            if (!l.probe(n - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            keysLanes(x, b, keys, j, j + PROBE);
+            l.probed(System.nanoTime() - t0, PROBE);
+            int end = Math.min(n, j + BLOCK);
+            keysScalar(x, b, keys, j + PROBE, end);
+            j = end;
         }
-        for (; j < n; j++) {
+        keysScalar(x, b, keys, j, n);
+    }
+
+    static void keysScalar(float[] x, float[] b, int[] keys, int from, int to) {
+        for (int j = from; j < to; j++) {
             keys[j] = Float.floatToRawIntBits(x[j] - b[j]) & 0x7fffffff;
         }
     }
 
-    static void keysLanes(float[] x, float[] b, int[] keys, int n) {
-        for (int j = 0; j < n; j += F.length()) {
-            FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts().and(0x7fffffff)
-                    .intoArray(keys, j);
-        }
-    }
-
-    /** {@code keys[j − from] = magnitudeKey(x[j] − b[j])} for {@code j} in {@code [from, to)}, a lane multiple. */
+    /** {@code keys[j] = magnitudeKey(x[j] − b[j])} for {@code j} in {@code [from, to)}, a lane multiple. */
     static void keysLanes(float[] x, float[] b, int[] keys, int from, int to) {
         for (int j = from; j < to; j += F.length()) {
             FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts().and(0x7fffffff)
-                    .intoArray(keys, j - from);
+                    .intoArray(keys, j);
         }
     }
 
@@ -496,13 +563,31 @@ final class TaskVectorKernels {
      * how many. Matches are rare (one bucket of 2<sup>15</sup>), so the lanes skip whole vectors without one.
      */
     static int lowHalves(int[] keys, int n, int bucket, int[] found) {
-        int j = 0;
+        Lanes l = Lanes.LOW_HALVES;
         int count = 0;
-        if (VECTOR && Lanes.SELECTION.warm) {
-            j = I.loopBound(n);
-            count = lowHalvesLanes(keys, j, bucket, found);
+        int j = 0;
+        while (VECTOR && j < n) {
+            if (l.warm()) {
+                int end = j + I.loopBound(n - j);
+                count = lowHalvesLanes(keys, j, end, bucket, found, count);
+                j = end;
+                break;
+            }
+            if (!l.probe(n - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            count = lowHalvesLanes(keys, j, j + PROBE, bucket, found, count);
+            l.probed(System.nanoTime() - t0, PROBE);
+            int end = Math.min(n, j + BLOCK);
+            count = lowHalvesScalar(keys, j + PROBE, end, bucket, found, count);
+            j = end;
         }
-        for (; j < n; j++) {
+        return lowHalvesScalar(keys, j, n, bucket, found, count);
+    }
+
+    static int lowHalvesScalar(int[] keys, int from, int to, int bucket, int[] found, int count) {
+        for (int j = from; j < to; j++) {
             int key = keys[j];
             if ((key >>> 16) == bucket) { // rare: a well-predicted branch
                 found[count++] = key & 0xffff;
@@ -511,16 +596,11 @@ final class TaskVectorKernels {
         return count;
     }
 
-    static int lowHalvesLanes(int[] keys, int n, int bucket, int[] found) {
-        int count = 0;
-        for (int j = 0; j < n; j += I.length()) {
+    static int lowHalvesLanes(int[] keys, int from, int to, int bucket, int[] found, int count) {
+        for (int j = from; j < to; j += I.length()) {
             IntVector high = IntVector.fromArray(I, keys, j).lanewise(VectorOperators.LSHR, 16);
             if (high.compare(VectorOperators.EQ, bucket).anyTrue()) {
-                for (int l = j; l < j + I.length(); l++) {
-                    int key = keys[l];
-                    found[count] = key & 0xffff;
-                    count += (key >>> 16) == bucket ? 1 : 0;
-                }
+                count = lowHalvesScalar(keys, j, j + I.length(), bucket, found, count);
             }
         }
         return count;

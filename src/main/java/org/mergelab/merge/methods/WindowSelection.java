@@ -321,21 +321,40 @@ final class WindowSelection {
 
     /** How many of {@code keys[0..n)} are above {@code hi}. */
     static long countAbove(int[] keys, int n, int hi) {
-        int j = 0;
+        TaskVectorKernels.Lanes l = TaskVectorKernels.Lanes.COUNT_ABOVE;
         long count = 0;
-        if (TaskVectorKernels.VECTOR && TaskVectorKernels.Lanes.SELECTION.warm()) {
-            j = TaskVectorKernels.I.loopBound(n);
-            count = countAboveLanes(keys, j, hi);
+        int j = 0;
+        while (TaskVectorKernels.VECTOR && j < n) {
+            if (l.warm()) {
+                int end = j + TaskVectorKernels.I.loopBound(n - j);
+                count += countAboveLanes(keys, j, end, hi);
+                j = end;
+                break;
+            }
+            if (!l.probe(n - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            count += countAboveLanes(keys, j, j + TaskVectorKernels.PROBE, hi);
+            l.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+            int end = Math.min(n, j + TaskVectorKernels.BLOCK);
+            count += countAboveScalar(keys, j + TaskVectorKernels.PROBE, end, hi);
+            j = end;
         }
-        for (; j < n; j++) {
-            count += (hi - keys[j]) >>> 31;
+        return count + countAboveScalar(keys, j, n, hi);
+    }
+
+    static long countAboveScalar(int[] keys, int from, int to, int hi) {
+        long count = 0;
+        for (int j = from; j < to; j++) {
+            count += (hi - keys[j]) >>> 31; // keys and hi are in [0, 2^31): no overflow
         }
         return count;
     }
 
-    static long countAboveLanes(int[] keys, int n, int hi) {
+    static long countAboveLanes(int[] keys, int from, int to, int hi) {
         IntVector acc = IntVector.zero(TaskVectorKernels.I);
-        for (int j = 0; j < n; j += TaskVectorKernels.I.length()) {
+        for (int j = from; j < to; j += TaskVectorKernels.I.length()) {
             acc = acc.add(1, IntVector.fromArray(TaskVectorKernels.I, keys, j).compare(VectorOperators.GT, hi));
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -346,14 +365,32 @@ final class WindowSelection {
      * {@code found} needs {@link TaskVectorKernels#I} lanes of room beyond {@code n}.
      */
     static int inside(int[] keys, int n, int lo, int hi, int[] found) {
-        int j = 0;
+        TaskVectorKernels.Lanes l = TaskVectorKernels.Lanes.INSIDE;
         int count = 0;
-        if (TaskVectorKernels.VECTOR && TaskVectorKernels.Lanes.SELECTION.warm()) {
-            j = TaskVectorKernels.I.loopBound(n);
-            count = insideLanes(keys, j, lo, hi, found);
+        int j = 0;
+        while (TaskVectorKernels.VECTOR && j < n) {
+            if (l.warm()) {
+                int end = j + TaskVectorKernels.I.loopBound(n - j);
+                count = insideLanes(keys, j, end, lo, hi, found, count);
+                j = end;
+                break;
+            }
+            if (!l.probe(n - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            count = insideLanes(keys, j, j + TaskVectorKernels.PROBE, lo, hi, found, count);
+            l.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+            int end = Math.min(n, j + TaskVectorKernels.BLOCK);
+            count = insideScalar(keys, j + TaskVectorKernels.PROBE, end, lo, hi, found, count);
+            j = end;
         }
+        return insideScalar(keys, j, n, lo, hi, found, count);
+    }
+
+    static int insideScalar(int[] keys, int from, int to, int lo, int hi, int[] found, int count) {
         long width = (long) hi - lo;
-        for (; j < n; j++) {
+        for (int j = from; j < to; j++) {
             int key = keys[j];
             // compaction without a branch (a window holds a few percent of the keys, in no pattern)
             found[count] = key;
@@ -362,9 +399,8 @@ final class WindowSelection {
         return count;
     }
 
-    static int insideLanes(int[] keys, int n, int lo, int hi, int[] found) {
-        int count = 0;
-        for (int j = 0; j < n; j += TaskVectorKernels.I.length()) {
+    static int insideLanes(int[] keys, int from, int to, int lo, int hi, int[] found, int count) {
+        for (int j = from; j < to; j += TaskVectorKernels.I.length()) {
             IntVector v = IntVector.fromArray(TaskVectorKernels.I, keys, j);
             VectorMask<Integer> in = v.compare(VectorOperators.GE, lo).and(v.compare(VectorOperators.LE, hi));
             v.compress(in).intoArray(found, count); // the selected keys first, in order

@@ -10,9 +10,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.mergelab.io.FloatCodec;
 import org.mergelab.merge.JobRunner;
 import org.mergelab.merge.MergeMethod;
@@ -183,24 +187,35 @@ class LegacyDifferentialTest {
         assertEquals(want.prunedFraction(), got.prunedFraction(), 0.0, what + ": pruned fraction");
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties",
-            "della", "della_linear"})
-    void sameBitsAsTheOldCodeWithScalarKernels(String method) {
-        TaskVectorKernels.useLanes(false);
-        sameBitsAsTheOldCode(method);
+    /** Which kernels run: scalar only, lanes only, or lanes probed until C2 compiles them (as in a merge). */
+    enum Kernels {
+        SCALAR,
+        LANES,
+        PROBING;
+
+        void use() {
+            switch (this) {
+                case SCALAR -> TaskVectorKernels.useLanes(false);
+                case LANES -> TaskVectorKernels.useLanes(true);
+                case PROBING -> TaskVectorKernels.resetLanes();
+            }
+        }
+    }
+
+    @AfterAll
+    static void asInANewJvm() {
+        TaskVectorKernels.resetLanes();
+    }
+
+    static Stream<Arguments> methodsAndKernels() {
+        return METHODS.stream().flatMap(m -> Stream.of(Kernels.values()).map(k -> Arguments.of(m, k)));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties",
-            "della", "della_linear"})
-    void sameBitsAsTheOldCodeWithLaneKernels(String method) {
-        TaskVectorKernels.useLanes(true);
-        try {
-            sameBitsAsTheOldCode(method);
-        } finally {
-            TaskVectorKernels.useLanes(false);
-        }
+    @MethodSource("methodsAndKernels")
+    void sameBitsAsTheOldCode(String method, Kernels kernels) {
+        kernels.use();
+        sameBitsAsTheOldCode(method);
     }
 
     private static void sameBitsAsTheOldCode(String method) {
@@ -219,9 +234,9 @@ class LegacyDifferentialTest {
      * ties in their own pass): same bits.
      */
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void sameBitsWithTheTieCountingPass(boolean lanes) {
-        TaskVectorKernels.useLanes(lanes);
+    @EnumSource(Kernels.class)
+    void sameBitsWithTheTieCountingPass(Kernels kernels) {
+        kernels.use();
         long savedOld = Legacy.retainedMax();
         long savedNew = TopKSelection.retainedMax;
         Legacy.retainedMax(0);
@@ -240,20 +255,15 @@ class LegacyDifferentialTest {
             Legacy.retainedMax(savedOld);
             TopKSelection.retainedMax = savedNew;
             WindowSelection.enabled = true;
-            TaskVectorKernels.useLanes(false);
         }
     }
 
     /** Larger tensors (many chunks of many vectors each) in the shapes of a real merge. */
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void sameBitsOnLargerBf16Tensors(boolean lanes) {
-        TaskVectorKernels.useLanes(lanes);
-        try {
-            largerBf16Tensors();
-        } finally {
-            TaskVectorKernels.useLanes(false);
-        }
+    @EnumSource(Kernels.class)
+    void sameBitsOnLargerBf16Tensors(Kernels kernels) {
+        kernels.use();
+        largerBf16Tensors();
     }
 
     private static void largerBf16Tensors() {

@@ -23,8 +23,8 @@ class TaskVectorKernelsTest {
     }
 
     @AfterAll
-    static void scalarAgain() {
-        TaskVectorKernels.useLanes(false);
+    static void asInANewJvm() {
+        TaskVectorKernels.resetLanes();
     }
 
     static final float[] SPECIAL = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
@@ -61,9 +61,9 @@ class TaskVectorKernelsTest {
             float[] lanes = new float[n];
             float[] scalar = new float[n];
             int zl = TaskVectorKernels.rankMask(x, b, lanes, from, to, above, atMost);
-            TaskVectorKernels.Lanes.RANK_MASK.warmOff();
+            TaskVectorKernels.useLanes(false);
             int zs = TaskVectorKernels.rankMask(x, b, scalar, from, to, above, atMost);
-            TaskVectorKernels.warmUp(TaskVectorKernels.Lanes.RANK_MASK);
+            TaskVectorKernels.useLanes(true);
             int zeroed = 0;
             for (int j = from; j < to; j++) {
                 float t = x[j] - b[j];
@@ -95,9 +95,9 @@ class TaskVectorKernelsTest {
             float[] lanes = new float[n];
             float[] scalar = new float[n];
             int zl = TaskVectorKernels.randomMask(x, b, lanes, from, to, key, first, limit);
-            TaskVectorKernels.Lanes.RANDOM_MASK.warmOff();
+            TaskVectorKernels.useLanes(false);
             int zs = TaskVectorKernels.randomMask(x, b, scalar, from, to, key, first, limit);
-            TaskVectorKernels.warmUp(TaskVectorKernels.Lanes.RANDOM_MASK);
+            TaskVectorKernels.useLanes(true);
             // the reference: CounterRandom.retain on the task vector
             float[] want = new float[n];
             for (int j = 0; j < n; j++) {
