@@ -37,6 +37,7 @@ final class BernoulliDrop implements Sparsifier {
             scale[m] = rescale == Rescale.INVERSE_DENSITY && active[m] ? 1 / density[m] : 1;
         }
         if (rescale == Rescale.L1) {
+            // the draws again are as cheap as replaying recorded bits (measured), so none are kept
             scale = Sparsifier.l1Factors(job, tv, active, drop);
         }
         return mask(active, key, limit, scale);

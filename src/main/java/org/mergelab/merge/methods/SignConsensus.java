@@ -75,10 +75,44 @@ enum SignConsensus {
             }
             l.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
             int blockEnd = Math.min(to, j + TaskVectorKernels.BLOCK);
-            mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, end, blockEnd);
+            scalar(two, tau, factors, k, a, g, h, divide, lambda, b, out, end, blockEnd);
             j = blockEnd;
         }
-        mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, j, to);
+        scalar(two, tau, factors, k, a, g, h, divide, lambda, b, out, j, to);
+    }
+
+    private void scalar(boolean two, float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h,
+            Divide divide, double lambda, float[] b, float[] out, int from, int to) {
+        if (two) {
+            mixTwoScalar(tau[0], tau[1], a[0], a[1], g[0], g[1], h[0], h[1], divide, lambda, b, out, from, to);
+        } else {
+            mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, from, to);
+        }
+    }
+
+    /** {@link #mixScalar} for two task vectors without per-element factors: the same operations, unrolled. */
+    void mixTwoScalar(float[] tau0, float[] tau1, double a0, double a1, double g0, double g1, double h0, double h1,
+            Divide divide, double lambda, float[] b, float[] out, int from, int to) {
+        boolean sum = this == SUM;
+        for (int j = from; j < to; j++) {
+            double v0 = tau0[j] * a0;
+            double v1 = tau1[j] * a1;
+            long b0 = Double.doubleToRawLongBits(v0);
+            long b1 = Double.doubleToRawLongBits(v1);
+            long neg = sum ? negative(Double.doubleToRawLongBits(0 + v0 + v1)) : (signum(b0) + signum(b1)) >>> 63;
+            long agree0 = nonzeroNumber(b0) & ~((b0 >>> 63) ^ neg);
+            long agree1 = nonzeroNumber(b1) & ~((b1 >>> 63) ^ neg);
+            double mixed = 0 + Double.longBitsToDouble(Double.doubleToRawLongBits(v0 * g0) & -agree0)
+                    + Double.longBitsToDouble(Double.doubleToRawLongBits(v1 * g1) & -agree1);
+            double divisor = 0 + Double.longBitsToDouble(Double.doubleToRawLongBits(h0) & -agree0)
+                    + Double.longBitsToDouble(Double.doubleToRawLongBits(h1) & -agree1);
+            double result = switch (divide) {
+                case NO -> mixed * lambda;
+                case ZERO_AS_ONE -> mixed / oneIfZero(divisor) * lambda;
+                case AT_LEAST_1E6 -> mixed / Math.max(divisor, 1e-6) * lambda;
+            };
+            out[j] = (float) (b[j] + result);
+        }
     }
 
     /** {@link #mix} on Vector API lanes, for {@code to − from} a multiple of the lane count. */

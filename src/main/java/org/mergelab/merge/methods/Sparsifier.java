@@ -140,6 +140,14 @@ interface Sparsifier {
      * @param masked makes task vector {@code m}'s masked chunk
      */
     static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked) {
+        return l1Factors(job, tv, active, masked, null);
+    }
+
+    /**
+     * As {@link #l1Factors(TensorJob, TaskVectors, boolean[], Mask)}, also recording in {@code kept} (when not null)
+     * which elements the mask kept, so the output pass replays them instead of drawing (or ranking) again.
+     */
+    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked, Kept kept) {
         int k = tv.count();
         int[] models = java.util.stream.IntStream.range(0, k).filter(m -> active[m]).toArray();
         int a = models.length;
@@ -159,44 +167,51 @@ interface Sparsifier {
                 int block = masked.block(offset, n);
                 for (int from = 0; from < n; from += block) {
                     int to = Math.min(n, from + block);
-                    boolean exact = TaskVectorKernels.VECTOR && l1.warm();
-                    if (TaskVectorKernels.VECTOR && !exact && a > 0 && l1.probe(to - from)) {
-                        // not compiled yet: time the lanes on a few elements (and throw the result away)
-                        long t0 = System.nanoTime();
-                        TaskVectorKernels.absSumLanes(in[tv.inputs[models[0]]], in[tv.base], from,
-                                from + TaskVectorKernels.PROBE, 0);
-                        l1.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
-                    }
                     for (int i = 0; i < a; i++) {
-                        int m = models[i];
-                        masked.sparsify(tv, m, offset, in, from, to, scratch[2 * i + 1]);
-                        if (exact) {
-                            lanes[2 * i] = TaskVectorKernels.absSumLanes(in[tv.inputs[m]], in[tv.base], from, to,
+                        masked.sparsify(tv, models[i], offset, in, from, to, scratch[2 * i + 1]);
+                        if (kept != null) {
+                            TaskVectorKernels.recordKept(scratch[2 * i + 1], from, to, kept.bits(offset, n, models[i]));
+                        }
+                    }
+                    // the sums in blocks (a mask may need the whole chunk at once; the sums never do)
+                    for (int s0 = from; s0 < to; s0 += TaskVectorKernels.BLOCK) {
+                        int s1 = Math.min(to, s0 + TaskVectorKernels.BLOCK);
+                        boolean exact = TaskVectorKernels.VECTOR && l1.warm();
+                        if (TaskVectorKernels.VECTOR && !exact && a > 0 && l1.probe(s1 - s0)) {
+                            // not compiled yet: time the lanes on a few elements (and throw the result away)
+                            long t0 = System.nanoTime();
+                            TaskVectorKernels.absSumLanes(in[tv.inputs[models[0]]], in[tv.base], s0,
+                                    s0 + TaskVectorKernels.PROBE, 0);
+                            l1.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+                        }
+                        for (int i = 0; i < a && exact; i++) {
+                            int m = models[i];
+                            lanes[2 * i] = TaskVectorKernels.absSumLanes(in[tv.inputs[m]], in[tv.base], s0, s1,
                                     chunk[2 * i]);
-                            lanes[2 * i + 1] = TaskVectorKernels.absSumLanes(scratch[2 * i + 1], null, from, to,
+                            lanes[2 * i + 1] = TaskVectorKernels.absSumLanes(scratch[2 * i + 1], null, s0, s1,
                                     chunk[2 * i + 1]);
                             exact = lanes[2 * i] >= 0 && lanes[2 * i + 1] >= 0;
                         }
-                    }
-                    if (exact) {
-                        System.arraycopy(lanes, 0, chunk, 0, 2 * a);
-                        continue;
-                    }
-                    // in index order, two task vectors' four sums in one loop
-                    for (int i = 0; i < a; i++) {
-                        tv.compute(in, models[i], from, to, scratch[2 * i]);
-                    }
-                    int i = 0;
-                    for (; i + 1 < a; i += 2) {
-                        System.arraycopy(chunk, 2 * i, four, 0, 4);
-                        TaskVectorKernels.absSums(scratch[2 * i], scratch[2 * i + 1], scratch[2 * i + 2],
-                                scratch[2 * i + 3], from, to, four);
-                        System.arraycopy(four, 0, chunk, 2 * i, 4);
-                    }
-                    if (i < a) {
-                        System.arraycopy(chunk, 2 * i, four, 0, 2);
-                        TaskVectorKernels.absSums(scratch[2 * i], scratch[2 * i + 1], from, to, four);
-                        System.arraycopy(four, 0, chunk, 2 * i, 2);
+                        if (exact) {
+                            System.arraycopy(lanes, 0, chunk, 0, 2 * a);
+                            continue;
+                        }
+                        // in index order, two task vectors' four sums in one loop
+                        for (int i = 0; i < a; i++) {
+                            tv.compute(in, models[i], s0, s1, scratch[2 * i]);
+                        }
+                        int i = 0;
+                        for (; i + 1 < a; i += 2) {
+                            System.arraycopy(chunk, 2 * i, four, 0, 4);
+                            TaskVectorKernels.absSums(scratch[2 * i], scratch[2 * i + 1], scratch[2 * i + 2],
+                                    scratch[2 * i + 3], s0, s1, four);
+                            System.arraycopy(four, 0, chunk, 2 * i, 4);
+                        }
+                        if (i < a) {
+                            System.arraycopy(chunk, 2 * i, four, 0, 2);
+                            TaskVectorKernels.absSums(scratch[2 * i], scratch[2 * i + 1], s0, s1, four);
+                            System.arraycopy(four, 0, chunk, 2 * i, 2);
+                        }
                     }
                 }
                 for (int i = 0; i < a; i++) {
@@ -217,5 +232,82 @@ interface Sparsifier {
             f[m] = active[m] ? Rescale.l1(sums[2 * m], sums[2 * m + 1]) : 1;
         }
         return f;
+    }
+
+    /**
+     * Which elements a mask kept, per chunk and model, recorded by the L1 pass ({@link #l1Factors}): one bit per
+     * element ({@code numel/8} bytes per model, at most {@link #MAX_BYTES} per tensor, else none is kept).
+     */
+    final class Kept {
+        /** The most memory a tensor's kept bits may take. */
+        static final long MAX_BYTES = 256L << 20;
+
+        private final java.util.concurrent.ConcurrentHashMap<Long, long[][]> chunks =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final int models;
+
+        private Kept(int models) {
+            this.models = models;
+        }
+
+        /** A store for a tensor's task vectors, or null when the bits would take more than {@link #MAX_BYTES}. */
+        static Kept forTensor(TensorJob job, int models) {
+            return job.numel() / 8 * models > MAX_BYTES ? null : new Kept(models);
+        }
+
+        /** The bits of model {@code m} in the chunk at {@code offset} ({@code n} elements), made on first use. */
+        long[] bits(long offset, int n, int m) {
+            long[][] c = chunks.computeIfAbsent(offset, o -> new long[models][]);
+            if (c[m] == null) {
+                c[m] = new long[(n + 63) / 64];
+            }
+            return c[m];
+        }
+
+        /** The recorded bits of model {@code m} in the chunk at {@code offset}, or null. */
+        long[] recorded(long offset, int m) {
+            long[][] c = chunks.get(offset);
+            return c == null ? null : c[m];
+        }
+    }
+
+    /**
+     * {@code mask}, replaying {@code kept} where it recorded the chunk (the L1 pass ran the same mask over the same
+     * chunks, so the bits are its decisions): {@code τ} where kept, {@code +0} where dropped, the same values bit for bit.
+     */
+    static Mask replaying(Mask mask, Kept kept) {
+        if (kept == null) {
+            return mask;
+        }
+        return new Mask() {
+            @Override
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                long[] bits = kept.recorded(offset, m);
+                if (bits == null) {
+                    return mask.sparsify(tv, m, offset, in, from, to, into);
+                }
+                return TaskVectorKernels.keptMask(in[tv.inputs[m]], in[tv.base], into, from, to, bits);
+            }
+
+            @Override
+            public int block(long offset, int n) {
+                return kept.chunks.containsKey(offset) ? TaskVectorKernels.BLOCK : mask.block(offset, n);
+            }
+
+            @Override
+            public double[] factors(int m) {
+                return mask.factors(m);
+            }
+
+            @Override
+            public boolean hasFactors() {
+                return mask.hasFactors();
+            }
+
+            @Override
+            public double scale(int m) {
+                return mask.scale(m);
+            }
+        };
     }
 }

@@ -64,7 +64,13 @@ final class TaskVectorKernels {
         /** {@link #nonzero}. */
         NONZERO,
         /** {@link #absSumLanes}. */
-        L1_SUM;
+        L1_SUM,
+        /** {@link #recordKept}. */
+        RECORD_KEPT,
+        /** {@link #keptMask}. */
+        KEPT_MASK,
+        /** {@link #draws}. */
+        DRAWS;
 
         private volatile boolean warm;
         private final java.util.concurrent.atomic.AtomicInteger fast = new java.util.concurrent.atomic.AtomicInteger();
@@ -162,6 +168,8 @@ final class TaskVectorKernels {
         final float[] out;
         final int[] keys;
         final int[] found;
+        final long[] bits;
+        final long[] draws;
         final double[] c = {0.4, 0.6, -0.2};
         final double[] ones = {1, 1, 1};
         long sink;
@@ -172,6 +180,8 @@ final class TaskVectorKernels {
             out = new float[n];
             keys = new int[n];
             found = new int[n + I.length()];
+            bits = new long[(n + 63) / 64];
+            draws = new long[n];
             factors = new double[][] {null, new double[n], null};
             for (int m = 0; m < 3; m++) {
                 x[m] = new float[n];
@@ -210,6 +220,9 @@ final class TaskVectorKernels {
                 case NONZERO -> sink += nonzeroLanes(tau[rep % 3], rep % 2 * F.length(), n);
                 case L1_SUM -> sink += (long) absSumLanes(x[rep % 3], rep % 2 == 0 ? b : null, rep % 2 * F.length(),
                         n - rep % 3, rep % 5 == 0 ? 0 : 0.25);
+                case RECORD_KEPT -> recordKeptLanes(tau[rep % 3], rep % 2 * 64, n, bits);
+                case KEPT_MASK -> sink += keptMaskLanes(x[rep % 3], b, tau[0], rep % 2 * 64, n, bits);
+                case DRAWS -> drawsLanes(0x5678L + rep, rep * 64L, rep % 2 * L.length(), n, draws);
             }
         }
     }
@@ -405,6 +418,43 @@ final class TaskVectorKernels {
         return z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
     }
 
+    /** {@code draws[i] = mix(key + (first + i)·golden) >>> 11} for {@code i < n}: the 53-bit integers of the draws. */
+    static void draws(long key, long first, int n, long[] draws) {
+        Lanes l = Lanes.DRAWS;
+        int j = 0;
+        while (VECTOR && j < n) {
+            if (l.warm()) {
+                int end = j + L.loopBound(n - j);
+                drawsLanes(key, first, j, end, draws);
+                j = end;
+                break;
+            }
+            if (!l.probe(n - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            drawsLanes(key, first, j, j + PROBE, draws);
+            l.probed(System.nanoTime() - t0, PROBE);
+            int end = Math.min(n, j + BLOCK);
+            drawsScalar(key, first, j + PROBE, end, draws);
+            j = end;
+        }
+        drawsScalar(key, first, j, n, draws);
+    }
+
+    static void drawsScalar(long key, long first, int from, int to, long[] draws) {
+        for (int j = from; j < to; j++) {
+            draws[j] = mix(key + (first + j) * GOLDEN) >>> 11;
+        }
+    }
+
+    static void drawsLanes(long key, long first, int from, int to, long[] draws) {
+        LongVector lane = LongVector.zero(L).addIndex(1);
+        for (int j = from; j < to; j += L.length()) {
+            mixLanes(lane.add(first + j).mul(GOLDEN).add(key)).lanewise(VectorOperators.LSHR, 11).intoArray(draws, j);
+        }
+    }
+
     // ---------------------------------------------------------------- L1 sums
 
     /**
@@ -507,6 +557,111 @@ final class TaskVectorKernels {
             return total == s ? s : -1; // no non-zero value (total is s, or NaN/inf from a value)
         }
         return total < Math.scalb(1.0, Math.min(lowest + 52, 1023)) ? total : -1;
+    }
+
+    // ---------------------------------------------------------------- kept bits
+
+    /**
+     * Sets bit {@code j} of {@code bits} ({@code bits[j >>> 6]}, bit {@code j & 63}) for every {@code j} in
+     * {@code [from, to)} whose {@code masked[j]} has any bit set, clearing the others ({@code from} a multiple of 64).
+     * A mask's output is {@code τ} where kept and {@code +0} where dropped, so these bits and {@code τ} give it back
+     * exactly ({@link #keptMask}): a kept {@code −0} has its sign bit set, and a kept {@code +0} is {@code +0} either
+     * way.
+     */
+    static void recordKept(float[] masked, int from, int to, long[] bits) {
+        Lanes l = Lanes.RECORD_KEPT;
+        int j = from;
+        while (VECTOR && j < to) {
+            if (l.warm()) {
+                int end = j + (to - j) / 64 * 64;
+                recordKeptLanes(masked, j, end, bits);
+                j = end;
+                break;
+            }
+            if (!l.probe(to - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            recordKeptLanes(masked, j, j + PROBE, bits);
+            l.probed(System.nanoTime() - t0, PROBE);
+            int end = Math.min(to, j + BLOCK);
+            recordKeptScalar(masked, j + PROBE, end, bits);
+            j = end;
+        }
+        recordKeptScalar(masked, j, to, bits);
+    }
+
+    static void recordKeptScalar(float[] masked, int from, int to, long[] bits) {
+        for (int j = from; j < to; j++) {
+            long bit = 1L << (j & 63);
+            long set = -(long) (((Float.floatToRawIntBits(masked[j]) | -Float.floatToRawIntBits(masked[j])) >>> 31));
+            bits[j >>> 6] = (bits[j >>> 6] & ~bit) | (bit & set);
+        }
+    }
+
+    /** {@link #recordKept} on lanes, for {@code from} and {@code to} multiples of 64. */
+    static void recordKeptLanes(float[] masked, int from, int to, long[] bits) {
+        for (int w = from; w < to; w += 64) {
+            long word = 0;
+            for (int j = w; j < w + 64; j += I.length()) {
+                long set = FloatVector.fromArray(F, masked, j).reinterpretAsInts().compare(VectorOperators.NE, 0)
+                        .toLong();
+                word |= set << (j - w);
+            }
+            bits[w >>> 6] = word;
+        }
+    }
+
+    /**
+     * Over {@code [from, to)} ({@code from} a multiple of 64): {@code into = x − b} where bit {@code j} of
+     * {@code bits} is set, else {@code +0}; returns how many non-zero differences it zeroed.
+     */
+    static int keptMask(float[] x, float[] b, float[] into, int from, int to, long[] bits) {
+        Lanes l = Lanes.KEPT_MASK;
+        int zeroed = 0;
+        int j = from;
+        while (VECTOR && j < to) {
+            if (l.warm()) {
+                int end = j + (to - j) / 64 * 64;
+                zeroed += keptMaskLanes(x, b, into, j, end, bits);
+                j = end;
+                break;
+            }
+            if (!l.probe(to - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            zeroed += keptMaskLanes(x, b, into, j, j + PROBE, bits);
+            l.probed(System.nanoTime() - t0, PROBE);
+            int end = Math.min(to, j + BLOCK);
+            zeroed += keptMaskScalar(x, b, into, j + PROBE, end, bits);
+            j = end;
+        }
+        return zeroed + keptMaskScalar(x, b, into, j, to, bits);
+    }
+
+    static int keptMaskScalar(float[] x, float[] b, float[] into, int from, int to, long[] bits) {
+        int zeroed = 0;
+        for (int j = from; j < to; j++) {
+            int bits32 = Float.floatToRawIntBits(x[j] - b[j]);
+            int keep = (int) (bits[j >>> 6] >>> (j & 63)) & 1;
+            into[j] = Float.intBitsToFloat(bits32 & -keep);
+            zeroed += (((bits32 & 0x7fffffff) + 0x7fffffff) >>> 31) & (keep ^ 1);
+        }
+        return zeroed;
+    }
+
+    /** {@link #keptMask} on lanes, for {@code from} and {@code to} multiples of 64. */
+    static int keptMaskLanes(float[] x, float[] b, float[] into, int from, int to, long[] bits) {
+        IntVector zeroed = IntVector.zero(I);
+        long laneBits = (1L << I.length()) - 1;
+        for (int j = from; j < to; j += I.length()) {
+            IntVector t = FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts();
+            VectorMask<Integer> keep = VectorMask.fromLong(I, (bits[j >>> 6] >>> (j & 63)) & laneBits);
+            IntVector.zero(I).blend(t, keep).reinterpretAsFloats().intoArray(into, j);
+            zeroed = zeroed.add(1, t.and(0x7fffffff).compare(VectorOperators.NE, 0).andNot(keep));
+        }
+        return zeroed.reduceLanes(VectorOperators.ADD);
     }
 
     // ---------------------------------------------------------------- selection keys

@@ -265,6 +265,14 @@ class TaskVectorKernelsTest {
             vote.mix(tau, factors, k, a, g, h, divide, lambda, b, lanes, from, to);
             vote.mixScalar(tau, factors, k, a, g, h, divide, lambda, b, scalar, from, to);
             float[] reference = reference(vote, tau, factors, k, a, g, h, divide, lambda, b, from, to);
+            if (k == 2 && factors[0] == null && factors[1] == null) {
+                float[] two = new float[n];
+                vote.mixTwoScalar(tau[0], tau[1], a[0], a[1], g[0], g[1], h[0], h[1], divide, lambda, b, two, from,
+                        to);
+                for (int j = from; j < to; j++) {
+                    assertEquals(Float.floatToIntBits(reference[j]), Float.floatToIntBits(two[j]), "two at " + j);
+                }
+            }
             for (int j = from; j < to; j++) {
                 if (Float.floatToIntBits(reference[j]) != Float.floatToIntBits(scalar[j])
                         || Float.floatToIntBits(reference[j]) != Float.floatToIntBits(lanes[j])) {
@@ -316,6 +324,87 @@ class TaskVectorKernelsTest {
             assertEquals(v != 0 && !Double.isNaN(v) ? 1 : 0, SignConsensus.nonzeroNumber(bits), "nonzero " + v);
             assertEquals(Double.doubleToRawLongBits(v == 0 ? 1 : v),
                     Double.doubleToRawLongBits(SignConsensus.oneIfZero(v)), "oneIfZero " + v);
+        }
+    }
+
+    /** DELLA's rows decided from key buckets, without sorting: the same elements kept as with the sort. */
+    @Test
+    void dellaRowsWithoutSortingMatchTheSort() {
+        Random r = new Random(7);
+        for (int rep = 0; rep < 300; rep++) {
+            int len = 2 + r.nextInt(rep % 10 == 0 ? 6000 : 300);
+            int rows = 1 + r.nextInt(4);
+            int n = len * rows;
+            float[] tau = new float[n];
+            int kind = rep % 5;
+            for (int j = 0; j < n; j++) {
+                tau[j] = switch (kind) {
+                    case 0 -> r.nextInt(5) == 0 ? 0f : LegacyDifferentialTest.bf16(r.nextGaussian() * 1e-3);
+                    case 1 -> r.nextInt(4) / 64f; // few magnitudes: buckets of equal keys
+                    case 2 -> r.nextInt(3) == 0 ? 0f : (float) (r.nextGaussian() * 1e-3);
+                    case 3 -> rep % 2 == 0 ? 7f : r.nextInt(3) == 0 ? Float.MIN_VALUE : 0f; // all equal, or tiny
+                    default -> SPECIAL[r.nextInt(SPECIAL.length)] * (r.nextBoolean() ? 1 : 1e-3f);
+                };
+            }
+            double density = 0.2 + 0.6 * r.nextDouble();
+            double eps = Math.min(density, 1 - density) * r.nextDouble() * 0.99;
+            long key = r.nextLong();
+            long offset = (long) r.nextInt(1000) * len;
+            float[] sorted = tau.clone();
+            float[] bucketed = tau.clone();
+            DellaMagPrune.fast = false;
+            try {
+                DellaMagPrune.prune(sorted, offset, n, len, density, eps, key, null, "w");
+            } finally {
+                DellaMagPrune.fast = true;
+            }
+            DellaMagPrune.prune(bucketed, offset, n, len, density, eps, key, null, "w");
+            for (int j = 0; j < n; j++) {
+                assertEquals(Float.floatToRawIntBits(sorted[j]), Float.floatToRawIntBits(bucketed[j]),
+                        "kind " + kind + " len " + len + " at " + j);
+            }
+        }
+    }
+
+    /** Recorded kept bits give a mask's output back exactly, and count what it zeroed. */
+    @Test
+    void keptBitsReplayAMask() {
+        Random r = new Random(8);
+        for (int rep = 0; rep < 100; rep++) {
+            int n = 64 + r.nextInt(5000);
+            float[] x = data(r, n, true);
+            float[] b = data(r, n, true);
+            float[] masked = new float[n];
+            int from = 64 * r.nextInt(3);
+            int zeroed = TaskVectorKernels.randomMask(x, b, masked, from, n, r.nextLong(), r.nextInt(1000),
+                    (long) (r.nextDouble() * 0x1p53));
+            long[] bits = new long[(n + 63) / 64];
+            java.util.Arrays.fill(bits, -1L);
+            TaskVectorKernels.recordKept(masked, from, n, bits);
+            float[] again = new float[n];
+            assertEquals(zeroed, TaskVectorKernels.keptMask(x, b, again, from, n, bits));
+            for (int j = from; j < n; j++) {
+                assertEquals(Float.floatToRawIntBits(masked[j]), Float.floatToRawIntBits(again[j]), "at " + j);
+            }
+            TaskVectorKernels.useLanes(false);
+            float[] scalar = new float[n];
+            long[] scalarBits = new long[bits.length];
+            TaskVectorKernels.recordKept(masked, from, n, scalarBits);
+            for (int w = from / 64; w < bits.length; w++) {
+                long valid = n - 64L * w >= 64 ? -1L : (1L << (n - 64 * w)) - 1; // bits past n are not the kernel's
+                assertEquals(bits[w] & valid, scalarBits[w] & valid, "word " + w);
+            }
+            assertEquals(zeroed, TaskVectorKernels.keptMask(x, b, scalar, from, n, bits));
+            TaskVectorKernels.useLanes(true);
+            for (int j = from; j < n; j++) {
+                assertEquals(Float.floatToRawIntBits(masked[j]), Float.floatToRawIntBits(scalar[j]), "at " + j);
+            }
+            long[] draws = new long[n];
+            long key = r.nextLong();
+            TaskVectorKernels.draws(key, 77, n, draws);
+            for (int j = 0; j < n; j++) {
+                assertEquals(CounterRandom.uniform(key, 77 + j), draws[j] * 0x1.0p-53);
+            }
         }
     }
 }
