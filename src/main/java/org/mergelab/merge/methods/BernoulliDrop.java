@@ -22,18 +22,48 @@ final class BernoulliDrop implements Sparsifier {
         int k = tv.count();
         boolean[] active = new boolean[k];
         long[] key = new long[k];
+        long[] limit = new long[k];
         for (int m = 0; m < k; m++) {
             active[m] = density[m] < 1;
             key[m] = CounterRandom.key(job.seed(), job.tensorName(), tv.inputs[m]);
+            // CounterRandom.retain's exact comparison: uniform m·2⁻⁵³ < p ⇔ m < ⌈p·2⁵³⌉
+            limit[m] = (long) Math.ceil(density[m] * 0x1p53);
         }
-        Drop drop = (m, offset, tau, n) -> CounterRandom.retain(key[m], offset, tau, n, density[m]);
+        double[] unit = new double[k];
+        java.util.Arrays.fill(unit, 1);
+        Mask drop = mask(active, key, limit, unit);
         double[] scale = new double[k];
         for (int m = 0; m < k; m++) {
             scale[m] = rescale == Rescale.INVERSE_DENSITY && active[m] ? 1 / density[m] : 1;
         }
         if (rescale == Rescale.L1) {
+            // the draws again are as cheap as replaying recorded bits (measured), so none are kept
             scale = Sparsifier.l1Factors(job, tv, active, drop);
         }
-        return Sparsifier.of(drop, active, scale);
+        return mask(active, key, limit, scale);
+    }
+
+    private static Mask mask(boolean[] active, long[] key, long[] limit, double[] scale) {
+        return new Mask() {
+            @Override
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                if (!active[m]) {
+                    tv.compute(in, m, from, to, into);
+                    return 0;
+                }
+                return TaskVectorKernels.randomMask(in[tv.inputs[m]], in[tv.base], into, from, to, key[m], offset,
+                        limit[m]);
+            }
+
+            @Override
+            public int block(long offset, int n) {
+                return TaskVectorKernels.BLOCK;
+            }
+
+            @Override
+            public double scale(int m) {
+                return scale[m];
+            }
+        };
     }
 }

@@ -56,28 +56,49 @@ final class DellaMagPrune implements Sparsifier {
         long[] shape = job.shape();
         long rowLength = shape.length >= 2 ? shape[shape.length - 1] : Math.max(1, job.numel());
         String tensor = job.tensorName();
-        boolean inverse = rescale == Rescale.INVERSE_DENSITY;
         double[] scale = new double[k];
         Arrays.fill(scale, 1);
         if (rescale == Rescale.L1) {
-            scale = Sparsifier.l1Factors(job, tv, active, (m, offset, tau, n) -> prune(tau, offset, n, rowLength,
-                    density[m], eps[m], key[m], null, tensor));
+            Sparsifier.Kept kept = Sparsifier.Kept.forTensor(job, k);
+            scale = Sparsifier.l1Factors(job, tv, active, mask(active, density, eps, key, rowLength, tensor, false,
+                    scale), kept);
+            return Sparsifier.replaying(mask(active, density, eps, key, rowLength, tensor, false, scale), kept);
         }
-        double[] s = scale;
+        return mask(active, density, eps, key, rowLength, tensor, rescale == Rescale.INVERSE_DENSITY, scale);
+    }
+
+    /** The mask; with {@code inverse}, it also gives each element's {@code 1/p} as its factor. */
+    private static Mask mask(boolean[] active, double[] density, double[] eps, long[] key, long rowLength,
+            String tensor, boolean inverse, double[] scale) {
         return new Mask() {
             @Override
-            public double[] apply(int m, long offset, float[] tau, int n) {
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
                 if (!active[m]) {
-                    return null;
+                    tv.compute(in, m, from, to, into);
+                    return 0;
                 }
+                // whole chunks only (block() is the default): from is 0, to the chunk's length
+                int n = to;
+                tv.compute(in, m, 0, n, into);
+                int before = TaskVectorKernels.nonzero(into, 0, n);
                 double[] factors = inverse ? TaskVectors.doubles(m, n) : null;
-                prune(tau, offset, n, rowLength, density[m], eps[m], key[m], factors, tensor);
-                return factors;
+                prune(into, offset, n, rowLength, density[m], eps[m], key[m], factors, tensor);
+                return before - TaskVectorKernels.nonzero(into, 0, n);
+            }
+
+            @Override
+            public double[] factors(int m) {
+                return inverse && active[m] ? TaskVectors.doubles(m, 1) : null;
+            }
+
+            @Override
+            public boolean hasFactors() {
+                return inverse;
             }
 
             @Override
             public double scale(int m) {
-                return s[m];
+                return scale[m];
             }
         };
     }
@@ -100,6 +121,15 @@ final class DellaMagPrune implements Sparsifier {
                     + rowLength + " elements, too long to rank in one piece");
         }
         int len = (int) rowLength;
+        if (inverse == null && len > 1 && fast) {
+            RowScratch rs = RowScratch.of(len);
+            for (int start = 0; start < n; start += len) {
+                if (!pruneRow(tau, start, len, offset, density, eps, key, rs)) {
+                    pruneRowBySort(tau, start, len, offset, density, eps, key);
+                }
+            }
+            return;
+        }
         double[] prob = probabilities(n);
         for (int start = 0; start < n; start += len) {
             int[] order = ascendingOrder(tau, start, len);
@@ -112,6 +142,196 @@ final class DellaMagPrune implements Sparsifier {
         if (inverse != null) {
             for (int i = 0; i < n; i++) {
                 inverse[i] = 1 / prob[i];
+            }
+        }
+    }
+
+    /** Tests: when false, every row is ranked by the full sort. */
+    static volatile boolean fast = true;
+
+    /** One row as {@link #prune} does it with the full sort (the fallback of {@link #pruneRow}). */
+    private static void pruneRowBySort(float[] tau, int start, int len, long offset, double density, double eps,
+            long key) {
+        double[] prob = probabilities(len);
+        int[] order = ascendingOrder(tau, start, len);
+        for (int r = 0; r < len; r++) {
+            prob[order[r]] = (density - eps) + 2 * eps * r / (len - 1);
+        }
+        float[] row = java.util.Arrays.copyOfRange(tau, start, start + len);
+        CounterRandom.retain(key, offset + start, row, prob, 0, len);
+        System.arraycopy(row, 0, tau, start, len);
+    }
+
+    /** The bucket of a key: 0 below {@code first}'s binade (the low tail), else one per bf16 value above it. */
+    private static int bucket(int key, int first) {
+        return Math.max(0, (key >>> 16) - first + 1);
+    }
+
+    /**
+     * One row ({@code tau[start, start + len)}, {@code len ≥ 2}) pruned as {@link #prune} does, without sorting it:
+     * element {@code j} of rank {@code r} is kept when its draw {@code m_j} (the 53-bit integer behind
+     * {@code CounterRandom.uniform}) is below {@code ⌈p(r)·2⁵³⌉}, and {@code p} never decreases with {@code r}. So a
+     * histogram of the keys' top bits, which bounds each element's rank to its bucket's range, decides every element
+     * whose draw is below the bound of the bucket's lowest rank or at least that of its highest; only the few others
+     * (their draw falls between) are ranked exactly, among their bucket. Returns false, having changed nothing, when
+     * there are too many of those (many equal keys), for the caller to sort instead.
+     */
+    static boolean pruneRow(float[] tau, int start, int len, long offset, double density, double eps, long key,
+            RowScratch rs) {
+        int[] keys = rs.keys;
+        int[] exponents = rs.exponents;
+        java.util.Arrays.fill(exponents, 0);
+        int max = 0;
+        for (int i = 0; i < len; i++) {
+            int k = TaskVectors.magnitudeKey(tau[start + i]);
+            keys[i] = k;
+            exponents[k >>> 23]++;
+            max = Math.max(max, k);
+        }
+        // fine buckets (one per bf16 value: 128 per binade) from the binade below which at most 1/64 of the row's
+        // non-zero keys lie; everything below (zeros and subnormals too) goes to bucket 0
+        int tail = len / 64;
+        int floor = 1;
+        for (int below = exponents[1]; floor < 255 && below <= tail; below += exponents[++floor]) {
+            // floor: the lowest binade with more than `tail` normal keys at or below it
+        }
+        floor = Math.min(floor, max >>> 23); // the largest key's binade is always in fine buckets
+        int first = floor << 7;
+        int buckets = (max >>> 16) - first + 2;
+        if (buckets > 4 * len + 1024) {
+            return false; // keys spread over too many binades (infinities, NaN): sort
+        }
+        rs.ensureBuckets(buckets);
+        int[] count = rs.count;
+        java.util.Arrays.fill(count, 0, buckets, 0);
+        for (int i = 0; i < len; i++) {
+            count[bucket(keys[i], first)]++;
+        }
+        // per bucket: its first rank, and the draw bounds of its lowest and highest rank
+        int[] low = rs.low;
+        long[] keepBelow = rs.keepBelow;
+        long[] dropFrom = rs.dropFrom;
+        int rank = 0;
+        for (int b = 0; b < buckets; b++) {
+            int c = count[b];
+            low[b] = rank;
+            if (c > 0) {
+                keepBelow[b] = limit((density - eps) + 2 * eps * rank / (len - 1));
+                dropFrom[b] = limit((density - eps) + 2 * eps * (rank + c - 1) / (len - 1));
+            }
+            rank += c;
+        }
+        long[] draws = rs.draws;
+        TaskVectorKernels.draws(key, offset + start, len, draws);
+        int[] decide = rs.decide;
+        int undecided = 0;
+        for (int i = 0; i < len; i++) {
+            int b = bucket(keys[i], first);
+            long m = draws[i];
+            // 1: keep (m below the lowest rank's bound), 0: drop (m at least the highest's), −1: between; without
+            // branches, as the draws are random (m and the bounds are below 2^53: no overflow)
+            int below = (int) ((m - keepBelow[b]) >>> 63);
+            int atLeast = (int) (((m - dropFrom[b]) >>> 63) ^ 1);
+            int d = 2 * below + atLeast - 1;
+            decide[i] = d;
+            undecided += d >>> 31;
+        }
+        if (undecided > 0) {
+            // the members of each bucket in index order, and each element's place among them
+            int[] members = rs.members;
+            int[] place = rs.place;
+            int[] at = rs.at;
+            byte[] equal = rs.equal; // per bucket: 0 not looked at, 1 all its keys equal, 2 not
+            System.arraycopy(low, 0, at, 0, buckets);
+            java.util.Arrays.fill(equal, 0, buckets, (byte) 0);
+            for (int i = 0; i < len; i++) {
+                int q = at[bucket(keys[i], first)]++;
+                members[q] = i;
+                place[i] = q;
+            }
+            long work = 0;
+            for (int i = 0; i < len; i++) {
+                if (decide[i] >= 0) {
+                    continue;
+                }
+                int k = keys[i];
+                int b = bucket(k, first);
+                int end = low[b] + count[b];
+                if (equal[b] == 0) {
+                    boolean same = true;
+                    for (int q = low[b]; q < end; q++) {
+                        same &= keys[members[q]] == k;
+                    }
+                    equal[b] = (byte) (same ? 1 : 2);
+                    work += count[b];
+                }
+                // rank: ascending keys, the higher index first among equal ones
+                int r;
+                if (equal[b] == 1) {
+                    r = low[b] + (end - 1 - place[i]); // all equal: the members after it come first
+                } else {
+                    r = low[b];
+                    for (int q = low[b]; q < end; q++) {
+                        int o = members[q];
+                        int ko = keys[o];
+                        r += ko < k || (ko == k && o > i) ? 1 : 0;
+                    }
+                    work += count[b];
+                }
+                if (work > 8L * len + 256) {
+                    return false; // too many keys share buckets: sorting is cheaper
+                }
+                decide[i] = draws[i] < limit((density - eps) + 2 * eps * r / (len - 1)) ? 1 : 0;
+            }
+        }
+        for (int i = 0; i < len; i++) {
+            tau[start + i] = Float.intBitsToFloat(Float.floatToRawIntBits(tau[start + i]) & -decide[i]);
+        }
+        return true;
+    }
+
+    /** {@code ⌈p·2⁵³⌉}: a draw {@code m} (as {@code uniform = m·2⁻⁵³}) is below {@code p} exactly when below this. */
+    private static long limit(double p) {
+        return (long) Math.ceil(p * 0x1p53);
+    }
+
+    /** Per-thread scratch of {@link #pruneRow}. */
+    static final class RowScratch {
+        int[] keys = new int[0];
+        final int[] exponents = new int[256];
+        int[] decide = new int[0];
+        int[] members = new int[0];
+        int[] place = new int[0];
+        long[] draws = new long[0];
+        int[] count = new int[0];
+        int[] low = new int[0];
+        int[] at = new int[0];
+        long[] keepBelow = new long[0];
+        long[] dropFrom = new long[0];
+        byte[] equal = new byte[0];
+
+        private static final ThreadLocal<RowScratch> MINE = ThreadLocal.withInitial(RowScratch::new);
+
+        static RowScratch of(int len) {
+            RowScratch rs = MINE.get();
+            if (rs.keys.length < len) {
+                rs.keys = new int[len];
+                rs.decide = new int[len];
+                rs.members = new int[len];
+                rs.place = new int[len];
+                rs.draws = new long[len];
+            }
+            return rs;
+        }
+
+        void ensureBuckets(int buckets) {
+            if (count.length < buckets) {
+                count = new int[buckets];
+                low = new int[buckets];
+                at = new int[buckets];
+                keepBelow = new long[buckets];
+                dropFrom = new long[buckets];
+                equal = new byte[buckets];
             }
         }
     }

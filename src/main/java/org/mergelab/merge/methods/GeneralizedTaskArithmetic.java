@@ -128,6 +128,7 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
         double lambda = p.number("lambda");
         boolean norm = p.flag("normalize");
         int base = tv.base;
+        boolean counted = sparsifier != null;
         // contribution coefficients D_m = c_m·τ̂_m: the weight times the sparsifier's rescale factor
         double[] c = new double[k];
         for (int m = 0; m < k; m++) {
@@ -142,30 +143,24 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
                 s = 1;
             }
             double outer = lambda / (norm ? s : 1);
-            if (sparsifier == null) {
-                return (offset, in, out, n) -> mixDense(tv, c, outer, in, out, n);
-            }
             return (offset, in, out, n) -> {
-                float[][] tau = tv.compute(in, n);
+                float[] t = TaskVectors.floats(1, n)[0];
                 double[] acc = TaskVectors.doubles(k, n);
-                java.util.Arrays.fill(acc, 0, n, 0);
-                for (int m = 0; m < k; m++) {
-                    double[] f = sparsify(job, mask, m, offset, tau[m], n);
-                    float[] t = tau[m];
-                    double cm = c[m];
-                    if (f == null) {
-                        for (int j = 0; j < n; j++) {
-                            acc[j] += cm * t[j];
-                        }
-                    } else {
-                        for (int j = 0; j < n; j++) {
-                            acc[j] += cm * f[j] * t[j];
-                        }
+                float[] b = in[base];
+                long zeroed = 0;
+                int block = mask.block(offset, n);
+                for (int from = 0; from < n; from += block) {
+                    int to = Math.min(n, from + block);
+                    for (int m = 0; m < k; m++) {
+                        zeroed += mask.sparsify(tv, m, offset, in, from, to, t);
+                        accumulate(acc, m == 0, c[m], mask.factors(m), t, from, to);
+                    }
+                    for (int j = from; j < to; j++) {
+                        out[j] = (float) (b[j] + outer * acc[j]);
                     }
                 }
-                float[] b = in[base];
-                for (int j = 0; j < n; j++) {
-                    out[j] = (float) (b[j] + outer * acc[j]);
+                if (counted) {
+                    job.countPruned(zeroed, (long) k * n);
                 }
             };
         }
@@ -173,68 +168,52 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
         double[] ones = new double[k];
         java.util.Arrays.fill(ones, 1);
         SignConsensus.Divide divide = norm ? SignConsensus.Divide.ZERO_AS_ONE : SignConsensus.Divide.NO;
+        double[][] noFactors = new double[k][];
         return (offset, in, out, n) -> {
-            float[][] tau = tv.compute(in, n);
-            double[][] factors = new double[k][];
-            for (int m = 0; m < k; m++) {
-                factors[m] = sparsify(job, mask, m, offset, tau[m], n);
+            float[][] tau = TaskVectors.floats(k, n);
+            double[][] factors = mask.hasFactors() ? new double[k][] : noFactors;
+            long zeroed = 0;
+            int block = mask.block(offset, n);
+            for (int from = 0; from < n; from += block) {
+                int to = Math.min(n, from + block);
+                for (int m = 0; m < k; m++) {
+                    zeroed += mask.sparsify(tv, m, offset, in, from, to, tau[m]);
+                    if (factors != noFactors) {
+                        factors[m] = mask.factors(m);
+                    }
+                }
+                // contributions c_m·τ̂_m vote and are summed as they are; the divisor sums the weights
+                vote.mix(tau, factors, k, c, ones, w, divide, lambda, in[base], out, from, to);
             }
-            // contributions c_m·τ̂_m vote and are summed as they are; the divisor sums the weights
-            vote.mix(tau, factors, k, c, ones, w, divide, lambda, in[base], out, n);
+            if (counted) {
+                job.countPruned(zeroed, (long) k * n);
+            }
         };
     }
 
     /**
-     * Task arithmetic without a sparsifier in one pass per element, no scratch: {@code b + outer·Σ c_m·τ_m} with
-     * {@code τ_m = x_m − b} rounded to float32 and the sum in float64 from +0 in model order, the same operations as
-     * the general kernel (so the same bits).
+     * {@code acc += c·f·t} over {@code [from, to)} ({@code f} null: 1), in float64; the first model's term is added
+     * to 0 as the sum always was ({@code 0 + x} is {@code x}, but {@code +0} for {@code x = −0}).
      */
-    static void mixDense(TaskVectors tv, double[] c, double outer, float[][] in, float[] out, int n) {
-        float[] b = in[tv.base];
-        if (c.length == 2) {
-            float[] x = in[tv.inputs[0]];
-            float[] y = in[tv.inputs[1]];
-            double c0 = c[0];
-            double c1 = c[1];
-            for (int j = 0; j < n; j++) {
-                float bj = b[j];
-                double acc = (0.0 + c0 * (x[j] - bj)) + c1 * (y[j] - bj);
-                out[j] = (float) (bj + outer * acc);
+    private static void accumulate(double[] acc, boolean first, double c, double[] f, float[] t, int from, int to) {
+        if (first) {
+            if (f == null) {
+                for (int j = from; j < to; j++) {
+                    acc[j] = 0 + c * t[j];
+                }
+            } else {
+                for (int j = from; j < to; j++) {
+                    acc[j] = 0 + c * f[j] * t[j];
+                }
             }
-            return;
-        }
-        for (int j = 0; j < n; j++) {
-            float bj = b[j];
-            double acc = 0;
-            for (int m = 0; m < c.length; m++) {
-                acc += c[m] * (in[tv.inputs[m]][j] - bj);
+        } else if (f == null) {
+            for (int j = from; j < to; j++) {
+                acc[j] += c * t[j];
             }
-            out[j] = (float) (bj + outer * acc);
+        } else {
+            for (int j = from; j < to; j++) {
+                acc[j] += c * f[j] * t[j];
+            }
         }
-    }
-
-    /** Applies the mask to one task-vector chunk and reports how many entries it zeroed (norm statistics). */
-    private double[] sparsify(TensorJob job, Sparsifier.Mask mask, int m, long offset, float[] tau, int n) {
-        if (sparsifier == null) {
-            return null;
-        }
-        int before = nonzero(tau, n);
-        double[] f = mask.apply(m, offset, tau, n);
-        job.countPruned(before - nonzero(tau, n), n);
-        return f;
-    }
-
-    /**
-     * Counts the non-zero entries (either zero sign) without a branch: after a trim about half the entries are zero
-     * in no pattern, and C2, compiling from the profile of the mostly non-zero first count, made the comparison a
-     * branch that mispredicted every other element (profiled: 30% of a TIES merge).
-     */
-    static int nonzero(float[] x, int n) {
-        int c = 0;
-        for (int j = 0; j < n; j++) {
-            // |x| bits + 0x7fffffff carries into the sign bit exactly when |x| bits are not 0
-            c += ((Float.floatToRawIntBits(x[j]) & 0x7fffffff) + 0x7fffffff) >>> 31;
-        }
-        return c;
     }
 }

@@ -41,13 +41,8 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
 
             @Override
             public void keys(long offset, float[][] in, int n, int[][] out) {
-                float[] b = in[tv.base];
                 for (int s = 0; s < modelOf.length; s++) {
-                    float[] x = in[tv.inputs[modelOf[s]]];
-                    int[] o = out[s];
-                    for (int j = 0; j < n; j++) {
-                        o[j] = TaskVectors.magnitudeKey(x[j] - b[j]);
-                    }
+                    TaskVectorKernels.keys(in[tv.inputs[modelOf[s]]], in[tv.base], out[s], n);
                 }
             }
         };
@@ -58,8 +53,11 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             long[] r = keptRanks(density[m], job.params(), tv.inputs[m], numel);
             ks[s] = new long[] {r[0], r[1]};
         }
-        TopKSelection.Histogram hist = TopKSelection.histogram(job, keys, rescale == Rescale.L1);
-        TopKSelection.Cut[][] cuts = hist.select(ks, rescale == Rescale.L1);
+        // one pass when the first chunk predicts the cuts well (not for the L1 rescale: it needs sums above them)
+        TopKSelection.Cut[][] onePass = rescale == Rescale.L1 ? null : WindowSelection.select(job, keys, ks);
+        TopKSelection.Histogram sums = onePass != null ? null
+                : TopKSelection.histogram(job, keys, rescale == Rescale.L1);
+        TopKSelection.Cut[][] cuts = onePass != null ? onePass : sums.select(ks, rescale == Rescale.L1);
         double[] scale = new double[k];
         boolean[] active = new boolean[k];
         for (int s = 0; s < streams; s++) {
@@ -68,35 +66,64 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             scale[m] = switch (rescale) {
                 case NONE -> 1;
                 case INVERSE_DENSITY -> 1 / density[m];
-                case L1 -> Rescale.l1(hist.sum(s), cuts[s][1].sum - cuts[s][0].sum);
+                case L1 -> Rescale.l1(sums.sum(s), cuts[s][1].sum - cuts[s][0].sum);
             };
         }
         for (int m = 0; m < k; m++) {
             scale[m] = active[m] ? scale[m] : 1;
         }
-        return Sparsifier.of((m, offset, tau, n) -> {
-            int s = streamOf[m];
-            TopKSelection.Cut to = cuts[s][1];
-            TopKSelection.Cut from = cuts[s][0];
-            if (to.all() && from.none()) {
-                return;
-            }
-            // kept: in the top `to` but not in the top `from`; branch-free but at keys equal to a threshold
-            TopKSelection.Cursor inTo = to.cursor(offset);
-            if (from.none()) {
-                for (int j = 0; j < n; j++) {
-                    int bits = Float.floatToRawIntBits(tau[j]);
-                    tau[j] = Float.intBitsToFloat(bits & -inTo.in(bits & 0x7fffffff));
+        return new Mask() {
+            @Override
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                float[] x = in[tv.inputs[m]];
+                float[] b = in[tv.base];
+                int s = streamOf[m];
+                if (s < 0) {
+                    TaskVectorKernels.taskVector(x, b, into, from, to);
+                    return 0;
                 }
-                return;
+                TopKSelection.Cut upTo = cuts[s][1];
+                TopKSelection.Cut past = cuts[s][0];
+                if (upTo.all() && past.none()) {
+                    TaskVectorKernels.taskVector(x, b, into, from, to);
+                    return 0;
+                }
+                // kept: in the top `upTo` but not in the top `past`; in most chunks each is a plain key comparison
+                int above = upTo.above(offset);
+                int atMost = past.above(offset);
+                if (above != TopKSelection.Cut.WALK && atMost != TopKSelection.Cut.WALK) {
+                    return TaskVectorKernels.rankMask(x, b, into, from, to, above, atMost);
+                }
+                // the chunk where the keys equal to a threshold stop being kept (whole, see block()): walk them in
+                // index order
+                TopKSelection.Cursor inTo = upTo.cursor(offset);
+                TopKSelection.Cursor inPast = past.cursor(offset);
+                int zeroed = 0;
+                for (int j = from; j < to; j++) {
+                    int bits = Float.floatToRawIntBits(x[j] - b[j]);
+                    int key = bits & 0x7fffffff;
+                    int keep = inTo.in(key) & (inPast.in(key) ^ 1);
+                    into[j] = Float.intBitsToFloat(bits & -keep);
+                    zeroed += ((key + 0x7fffffff) >>> 31) & (keep ^ 1);
+                }
+                return zeroed;
             }
-            TopKSelection.Cursor inFrom = from.cursor(offset);
-            for (int j = 0; j < n; j++) {
-                int bits = Float.floatToRawIntBits(tau[j]);
-                int key = bits & 0x7fffffff;
-                int keep = inTo.in(key) & (inFrom.in(key) ^ 1);
-                tau[j] = Float.intBitsToFloat(bits & -keep);
+
+            @Override
+            public int block(long offset, int n) {
+                for (int s = 0; s < cuts.length; s++) {
+                    if (cuts[s][1].above(offset) == TopKSelection.Cut.WALK
+                            || cuts[s][0].above(offset) == TopKSelection.Cut.WALK) {
+                        return n; // a cursor walks this chunk from its start
+                    }
+                }
+                return TaskVectorKernels.BLOCK;
             }
-        }, active, scale);
+
+            @Override
+            public double scale(int m) {
+                return scale[m];
+            }
+        };
     }
 }

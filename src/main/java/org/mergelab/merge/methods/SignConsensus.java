@@ -1,7 +1,5 @@
 package org.mergelab.merge.methods;
 
-import org.mergelab.io.WarmUpTrigger;
-
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -44,58 +42,85 @@ enum SignConsensus {
      * Mixes one chunk: per element, contributions {@code V_m = a_m·f_m·τ_m} ({@code f_m} per-element factors, 1
      * where {@code factors[m]} is null) elect a sign; of the agreeing (non-zero, same-sign) ones,
      * {@code M = Σ g_m·V_m} and {@code S = Σ h_m}; the output is {@code b + λ·M/S} ({@code divide} says how).
-     * Float64 throughout, without branches on the (random) votes: Vector API lanes, then a scalar tail doing the
-     * same operations in the same order (so the bits do not depend on where a chunk ends, nor on whether the vector
-     * lanes are compiled yet: until then the scalar loop does every element).
+     * Float64 throughout: Vector API lanes (once they are compiled, see {@link TaskVectorKernels}), then a scalar tail
+     * doing the same operations in the same order, so the bits depend neither on where a chunk ends nor on which code
+     * ran.
      */
     void mix(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
             double lambda, float[] b, float[] out, int n) {
-        int j = 0;
-        if (VECTOR && warm) {
-            j = mixVector(tau, factors, k, a, g, h, divide, lambda, b, out, n);
-        } else if (VECTOR) {
-            WARM_UP.count((long) k * n, SignConsensus::warmUp);
-        }
-        mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, j, n);
+        mix(tau, factors, k, a, g, h, divide, lambda, b, out, 0, n);
     }
 
-    /** Whether C2 has compiled {@link #mixVector}; until then the scalar loop (same operations, same bits) runs. */
-    private static volatile boolean warm;
-    /** About a tenth of a second of scalar mixing: a TIES merge of a few hundred MB gets there. */
-    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(64L << 20);
-
-    /** Compiles {@link #mixVector} (both votes, with and without factors), then switches {@link #mix} to it. */
-    static synchronized void warmUp() {
-        if (warm || !VECTOR) {
-            return;
+    /** {@link #mix} over elements {@code [from, to)} of the arrays. */
+    void mix(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
+            double lambda, float[] b, float[] out, int from, int to) {
+        boolean two = k == 2 && factors[0] == null && factors[1] == null;
+        TaskVectorKernels.Lanes l = two ? TaskVectorKernels.Lanes.MIX_TWO : TaskVectorKernels.Lanes.MIX;
+        int j = from;
+        while (VECTOR && j < to) {
+            boolean warm = l.warm();
+            if (!warm && !l.probe(to - j)) {
+                break;
+            }
+            int end = warm ? j + D.loopBound(to - j) : j + TaskVectorKernels.PROBE;
+            long t0 = warm ? 0 : System.nanoTime();
+            if (two) {
+                mixTwoLanes(tau[0], tau[1], a[0], a[1], g[0], g[1], h[0], h[1], divide, lambda, b, out, j, end);
+            } else {
+                mixLanes(tau, factors, k, a, g, h, divide, lambda, b, out, j, end);
+            }
+            if (warm) {
+                j = end;
+                break;
+            }
+            l.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+            int blockEnd = Math.min(to, j + TaskVectorKernels.BLOCK);
+            scalar(two, tau, factors, k, a, g, h, divide, lambda, b, out, end, blockEnd);
+            j = blockEnd;
         }
-        int n = 256;
-        float[][] tau = new float[2][n];
-        double[][] factors = {null, new double[n]};
-        float[] b = new float[n];
-        float[] out = new float[n];
-        for (int j = 0; j < n; j++) {
-            tau[0][j] = (j % 3 - 1) * 0.25f;
-            tau[1][j] = (j % 5 - 2) * 0.5f;
-            factors[1][j] = j % 2;
-            b[j] = j;
-        }
-        double[] c = {0.4, 0.6};
-        double[] ones = {1, 1};
-        for (int rep = 0; rep < 6_000; rep++) {
-            SUM.mixVector(tau, factors, 2, c, ones, c, Divide.ZERO_AS_ONE, 1, b, out, n);
-            COUNT.mixVector(tau, factors, 2, c, ones, c, Divide.NO, 1, b, out, n);
-        }
-        warm = true;
+        scalar(two, tau, factors, k, a, g, h, divide, lambda, b, out, j, to);
     }
 
-    /** The Vector API lanes of {@link #mix}; returns how many elements it did (a whole number of vectors). */
-    int mixVector(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h,
-            Divide divide, double lambda, float[] b, float[] out, int n) {
-        int j = 0;
+    private void scalar(boolean two, float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h,
+            Divide divide, double lambda, float[] b, float[] out, int from, int to) {
+        if (two) {
+            mixTwoScalar(tau[0], tau[1], a[0], a[1], g[0], g[1], h[0], h[1], divide, lambda, b, out, from, to);
+        } else {
+            mixScalar(tau, factors, k, a, g, h, divide, lambda, b, out, from, to);
+        }
+    }
+
+    /** {@link #mixScalar} for two task vectors without per-element factors: the same operations, unrolled. */
+    void mixTwoScalar(float[] tau0, float[] tau1, double a0, double a1, double g0, double g1, double h0, double h1,
+            Divide divide, double lambda, float[] b, float[] out, int from, int to) {
+        boolean sum = this == SUM;
+        for (int j = from; j < to; j++) {
+            double v0 = tau0[j] * a0;
+            double v1 = tau1[j] * a1;
+            long b0 = Double.doubleToRawLongBits(v0);
+            long b1 = Double.doubleToRawLongBits(v1);
+            long neg = sum ? negative(Double.doubleToRawLongBits(0 + v0 + v1)) : (signum(b0) + signum(b1)) >>> 63;
+            long agree0 = nonzeroNumber(b0) & ~((b0 >>> 63) ^ neg);
+            long agree1 = nonzeroNumber(b1) & ~((b1 >>> 63) ^ neg);
+            double mixed = 0 + Double.longBitsToDouble(Double.doubleToRawLongBits(v0 * g0) & -agree0)
+                    + Double.longBitsToDouble(Double.doubleToRawLongBits(v1 * g1) & -agree1);
+            double divisor = 0 + Double.longBitsToDouble(Double.doubleToRawLongBits(h0) & -agree0)
+                    + Double.longBitsToDouble(Double.doubleToRawLongBits(h1) & -agree1);
+            double result = switch (divide) {
+                case NO -> mixed * lambda;
+                case ZERO_AS_ONE -> mixed / oneIfZero(divisor) * lambda;
+                case AT_LEAST_1E6 -> mixed / Math.max(divisor, 1e-6) * lambda;
+            };
+            out[j] = (float) (b[j] + result);
+        }
+    }
+
+    /** {@link #mix} on Vector API lanes, for {@code to − from} a multiple of the lane count. */
+    void mixLanes(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
+            double lambda, float[] b, float[] out, int from, int to) {
         DoubleVector zero = DoubleVector.zero(D);
         DoubleVector one = DoubleVector.broadcast(D, 1);
-        for (int upper = D.loopBound(n); j < upper; j += D.length()) {
+        for (int j = from; j < to; j += D.length()) {
             DoubleVector vote = zero;
             for (int m = 0; m < k; m++) {
                 DoubleVector v = contribution(tau[m], factors[m], a[m], j);
@@ -121,35 +146,103 @@ enum SignConsensus {
                     D, 0);
             ((FloatVector) base.add(result).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, j);
         }
-        return j;
     }
 
-    /** {@link #mix} for elements {@code [from, n)} in scalar code. */
-    void mixScalar(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h,
-            Divide divide, double lambda, float[] b, float[] out, int from, int n) {
+    /**
+     * {@link #mixLanes} for two task vectors without per-element factors (the common merge): the same operations in the
+     * same order, each contribution computed once.
+     */
+    void mixTwoLanes(float[] tau0, float[] tau1, double a0, double a1, double g0, double g1, double h0,
+            double h1, Divide divide, double lambda, float[] b, float[] out, int from, int to) {
+        DoubleVector zero = DoubleVector.zero(D);
+        DoubleVector one = DoubleVector.broadcast(D, 1);
+        for (int j = from; j < to; j += D.length()) {
+            DoubleVector v0 = contribution(tau0, null, a0, j);
+            DoubleVector v1 = contribution(tau1, null, a1, j);
+            DoubleVector vote = this == SUM ? zero.add(v0).add(v1)
+                    : zero.add(1, v0.compare(VectorOperators.GT, 0)).sub(1, v0.compare(VectorOperators.LT, 0))
+                            .add(1, v1.compare(VectorOperators.GT, 0)).sub(1, v1.compare(VectorOperators.LT, 0));
+            DoubleVector sign = one.blend(-1, vote.compare(VectorOperators.LT, 0)); // a zero vote elects +
+            VectorMask<Double> agrees0 = v0.mul(sign).compare(VectorOperators.GT, 0); // zero never agrees
+            VectorMask<Double> agrees1 = v1.mul(sign).compare(VectorOperators.GT, 0);
+            DoubleVector mixed = zero.add(v0.mul(g0), agrees0).add(v1.mul(g1), agrees1);
+            DoubleVector divisor = zero.add(h0, agrees0).add(h1, agrees1);
+            DoubleVector result = switch (divide) {
+                case NO -> mixed.mul(lambda);
+                case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)))
+                        .mul(lambda);
+                case AT_LEAST_1E6 -> mixed.div(divisor.max(1e-6)).mul(lambda);
+            };
+            DoubleVector base = (DoubleVector) FloatVector.fromArray(F, b, j).convertShape(VectorOperators.F2D,
+                    D, 0);
+            ((FloatVector) base.add(result).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, j);
+        }
+    }
+
+    /**
+     * {@link #mix} for elements {@code [from, n)} in scalar code: the same operations in the same order, without a
+     * branch on the data (votes and agreement are random: branches on them mispredicted so often that this loop ran
+     * at ~30 ns per element). A left-out contribution adds {@code +0} instead of being skipped, which is the same:
+     * the sums start at {@code +0} and so are never {@code −0}, the one value {@code +0} would change.
+     */
+    void mixScalar(float[][] tau, double[][] factors, int k, double[] a, double[] g, double[] h, Divide divide,
+            double lambda, float[] b, float[] out, int from, int n) {
+        boolean sum = this == SUM;
         for (int j = from; j < n; j++) {
             double vote = 0;
+            long count = 0;
             for (int m = 0; m < k; m++) {
                 double v = contributionAt(tau[m], factors[m], a[m], j);
-                vote += this == SUM ? v : (v > 0 ? 1 : 0) - (v < 0 ? 1 : 0);
+                vote += v;
+                long bits = Double.doubleToRawLongBits(v);
+                count += signum(bits);
             }
-            double sign = vote < 0 ? -1 : 1;
+            // the vote elects − when it is < 0 (not NaN); COUNT's vote is the count of signs, an exact integer
+            long neg = sum ? negative(Double.doubleToRawLongBits(vote)) : count >>> 63;
             double mixed = 0;
             double divisor = 0;
             for (int m = 0; m < k; m++) {
                 double v = contributionAt(tau[m], factors[m], a[m], j);
-                if (v * sign > 0) {
-                    mixed += v * g[m];
-                    divisor += h[m];
-                }
+                long bits = Double.doubleToRawLongBits(v);
+                // agrees: not zero, not NaN, and its sign is the elected one (v·sign > 0)
+                long agree = nonzeroNumber(bits) & ~((bits >>> 63) ^ neg);
+                mixed += Double.longBitsToDouble(Double.doubleToRawLongBits(v * g[m]) & -agree);
+                divisor += Double.longBitsToDouble(Double.doubleToRawLongBits(h[m]) & -agree);
             }
             double result = switch (divide) {
                 case NO -> mixed * lambda;
-                case ZERO_AS_ONE -> mixed / (divisor == 0 ? 1 : divisor) * lambda;
+                case ZERO_AS_ONE -> mixed / oneIfZero(divisor) * lambda;
                 case AT_LEAST_1E6 -> mixed / Math.max(divisor, 1e-6) * lambda;
             };
             out[j] = (float) (b[j] + result);
         }
+    }
+
+    private static final long MAGNITUDE = 0x7fffffffffffffffL;
+    private static final long INFINITY = 0x7ff0000000000000L;
+    private static final long ONE = Double.doubleToRawLongBits(1.0);
+
+    /** 1 when the double with these bits is neither zero nor NaN, else 0. */
+    static long nonzeroNumber(long bits) {
+        long mag = bits & MAGNITUDE;
+        return ((-mag) >>> 63) & ((mag - INFINITY - 1) >>> 63);
+    }
+
+    /** 1 when the double with these bits is {@code < 0}, else 0. */
+    static long negative(long bits) {
+        return (bits >>> 63) & nonzeroNumber(bits);
+    }
+
+    /** +1, −1 or 0: the sign of the double with these bits ({@code (v > 0) − (v < 0)}; 0 for zeros and NaN). */
+    static long signum(long bits) {
+        return nonzeroNumber(bits) * (1 - 2 * (bits >>> 63));
+    }
+
+    /** {@code d == 0 ? 1 : d} without a branch. */
+    static double oneIfZero(double d) {
+        long bits = Double.doubleToRawLongBits(d);
+        long zero = ((bits & MAGNITUDE) - 1) >>> 63; // ±0
+        return Double.longBitsToDouble((bits & (zero - 1)) | (ONE & -zero));
     }
 
     private static DoubleVector contribution(float[] tau, double[] f, double a, int j) {

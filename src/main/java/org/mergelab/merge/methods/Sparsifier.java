@@ -30,18 +30,41 @@ interface Sparsifier {
     Mask prepare(TensorJob job, TaskVectors tv, Rescale rescale);
 
     /**
-     * Sparsifies task-vector chunks in place and says how to rescale the survivors; the mixing applies the factors in
+     * Makes sparsified task-vector chunks and says how to rescale the survivors; the mixing applies the factors in
      * float64, so a rescaled value is never rounded to float32 on the way. Thread-safe.
      */
     interface Mask {
         /**
-         * Zeroes the dropped elements of task vector {@code m}'s chunk {@code tau[0..n)} (element 0 is flat index
-         * {@code offset}); kept elements keep their values.
+         * Task vector {@code m}, sparsified, over elements {@code [from, to)} of the chunk whose element 0 is flat
+         * index {@code offset}: {@code into[j] = x_m[j] − b[j]} where element {@code offset + j} is kept, {@code +0}
+         * where it is dropped.
          *
-         * @return per-element rescale factors of the chunk (this thread's scratch for model {@code m}, valid until
-         *     the next call for {@code m}), or null when every element is rescaled by {@link #scale(int) scale(m)}
+         * @return how many non-zero entries it zeroed (for the pruned fraction of the norm statistics)
          */
-        double[] apply(int m, long offset, float[] tau, int n);
+        int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into);
+
+        /**
+         * The block length for the chunk of {@code n} elements at {@code offset}: {@link #sparsify} may be called on
+         * {@code [from, from + block)} for every multiple {@code from} of it (in order), or only on the whole chunk
+         * when this returns {@code n}.
+         */
+        default int block(long offset, int n) {
+            return n;
+        }
+
+        /**
+         * Per-element rescale factors of the chunk this thread last sparsified for model {@code m} (this thread's
+         * scratch, valid until its next call for {@code m}), or null when every element is rescaled by
+         * {@link #scale(int) scale(m)}.
+         */
+        default double[] factors(int m) {
+            return null;
+        }
+
+        /** Whether {@link #factors} can be non-null. */
+        default boolean hasFactors() {
+            return false;
+        }
 
         /** The rescale factor of task vector {@code m} (1 without rescale). */
         double scale(int m);
@@ -49,8 +72,14 @@ interface Sparsifier {
         /** No sparsification. */
         Mask NONE = new Mask() {
             @Override
-            public double[] apply(int m, long offset, float[] tau, int n) {
-                return null;
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                tv.compute(in, m, from, to, into);
+                return 0;
+            }
+
+            @Override
+            public int block(long offset, int n) {
+                return TaskVectorKernels.BLOCK;
             }
 
             @Override
@@ -58,12 +87,6 @@ interface Sparsifier {
                 return 1;
             }
         };
-    }
-
-    /** Zeroes the dropped elements of a task-vector chunk in place (no rescale). */
-    @FunctionalInterface
-    interface Drop {
-        void apply(int m, long offset, float[] tau, int n);
     }
 
     /** How survivors are rescaled: {@code rescale: false}, or {@code rescale: true} with {@code rescale_mode}. */
@@ -108,30 +131,26 @@ interface Sparsifier {
         }
     }
 
-    /** A mask with one rescale factor per task vector. */
-    static Mask of(Drop drop, boolean[] active, double[] scale) {
-        return new Mask() {
-            @Override
-            public double[] apply(int m, long offset, float[] tau, int n) {
-                if (active[m]) {
-                    drop.apply(m, offset, tau, n);
-                }
-                return null;
-            }
-
-            @Override
-            public double scale(int m) {
-                return scale[m];
-            }
-        };
+    /**
+     * The L1 rescale factors of every task vector whose mask is a pure function of the chunk (random and DELLA
+     * masks): one pass summing {@code |τ|} and {@code |masked τ|}, each a float64 sum in index order per chunk: on
+     * lanes where that gives the same bits ({@link TaskVectorKernels#absSumLanes}), else in a loop running the sums
+     * of two task vectors together, so their additions overlap instead of waiting on each other.
+     *
+     * @param masked makes task vector {@code m}'s masked chunk
+     */
+    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked) {
+        return l1Factors(job, tv, active, masked, null);
     }
 
     /**
-     * The L1 rescale factors of every task vector whose mask is a pure function of the chunk (random and DELLA
-     * masks): one pass summing {@code |τ|} and {@code |masked τ|}.
+     * As {@link #l1Factors(TensorJob, TaskVectors, boolean[], Mask)}, also recording in {@code kept} (when not null)
+     * which elements the mask kept, so the output pass replays them instead of drawing (or ranking) again.
      */
-    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Drop masked) {
+    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked, Kept kept) {
         int k = tv.count();
+        int[] models = java.util.stream.IntStream.range(0, k).filter(m -> active[m]).toArray();
+        int a = models.length;
         double[] sums = job.reduce(new ChunkReducer<double[]>() {
             @Override
             public double[] newState(long offset, int length) {
@@ -140,23 +159,64 @@ interface Sparsifier {
 
             @Override
             public void accumulate(double[] s, long offset, float[][] in, int n) {
-                float[] tau = TaskVectors.floats(1, n)[0];
-                for (int m = 0; m < k; m++) {
-                    if (!active[m]) {
-                        continue;
+                float[][] scratch = TaskVectors.floats(2 * a, n);
+                double[] chunk = new double[2 * a]; // this chunk's sums, |τ| and |masked τ| per active model
+                double[] lanes = new double[2 * a];
+                double[] four = new double[4];
+                TaskVectorKernels.Lanes l1 = TaskVectorKernels.Lanes.L1_SUM;
+                int block = masked.block(offset, n);
+                for (int from = 0; from < n; from += block) {
+                    int to = Math.min(n, from + block);
+                    for (int i = 0; i < a; i++) {
+                        masked.sparsify(tv, models[i], offset, in, from, to, scratch[2 * i + 1]);
+                        if (kept != null) {
+                            TaskVectorKernels.recordKept(scratch[2 * i + 1], from, to, kept.bits(offset, n, models[i]));
+                        }
                     }
-                    tv.compute(in, m, n, tau);
-                    double before = 0;
-                    for (int j = 0; j < n; j++) {
-                        before += Math.abs(tau[j]);
+                    // the sums in blocks (a mask may need the whole chunk at once; the sums never do)
+                    for (int s0 = from; s0 < to; s0 += TaskVectorKernels.BLOCK) {
+                        int s1 = Math.min(to, s0 + TaskVectorKernels.BLOCK);
+                        boolean exact = TaskVectorKernels.VECTOR && l1.warm();
+                        if (TaskVectorKernels.VECTOR && !exact && a > 0 && l1.probe(s1 - s0)) {
+                            // not compiled yet: time the lanes on a few elements (and throw the result away)
+                            long t0 = System.nanoTime();
+                            TaskVectorKernels.absSumLanes(in[tv.inputs[models[0]]], in[tv.base], s0,
+                                    s0 + TaskVectorKernels.PROBE, 0);
+                            l1.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+                        }
+                        for (int i = 0; i < a && exact; i++) {
+                            int m = models[i];
+                            lanes[2 * i] = TaskVectorKernels.absSumLanes(in[tv.inputs[m]], in[tv.base], s0, s1,
+                                    chunk[2 * i]);
+                            lanes[2 * i + 1] = TaskVectorKernels.absSumLanes(scratch[2 * i + 1], null, s0, s1,
+                                    chunk[2 * i + 1]);
+                            exact = lanes[2 * i] >= 0 && lanes[2 * i + 1] >= 0;
+                        }
+                        if (exact) {
+                            System.arraycopy(lanes, 0, chunk, 0, 2 * a);
+                            continue;
+                        }
+                        // in index order, two task vectors' four sums in one loop
+                        for (int i = 0; i < a; i++) {
+                            tv.compute(in, models[i], s0, s1, scratch[2 * i]);
+                        }
+                        int i = 0;
+                        for (; i + 1 < a; i += 2) {
+                            System.arraycopy(chunk, 2 * i, four, 0, 4);
+                            TaskVectorKernels.absSums(scratch[2 * i], scratch[2 * i + 1], scratch[2 * i + 2],
+                                    scratch[2 * i + 3], s0, s1, four);
+                            System.arraycopy(four, 0, chunk, 2 * i, 4);
+                        }
+                        if (i < a) {
+                            System.arraycopy(chunk, 2 * i, four, 0, 2);
+                            TaskVectorKernels.absSums(scratch[2 * i], scratch[2 * i + 1], s0, s1, four);
+                            System.arraycopy(four, 0, chunk, 2 * i, 2);
+                        }
                     }
-                    masked.apply(m, offset, tau, n);
-                    double after = 0;
-                    for (int j = 0; j < n; j++) {
-                        after += Math.abs(tau[j]);
-                    }
-                    s[2 * m] += before;
-                    s[2 * m + 1] += after;
+                }
+                for (int i = 0; i < a; i++) {
+                    s[2 * models[i]] += chunk[2 * i];
+                    s[2 * models[i] + 1] += chunk[2 * i + 1];
                 }
             }
 
@@ -169,8 +229,85 @@ interface Sparsifier {
         });
         double[] f = new double[k];
         for (int m = 0; m < k; m++) {
-            f[m] = Rescale.l1(sums[2 * m], sums[2 * m + 1]);
+            f[m] = active[m] ? Rescale.l1(sums[2 * m], sums[2 * m + 1]) : 1;
         }
         return f;
+    }
+
+    /**
+     * Which elements a mask kept, per chunk and model, recorded by the L1 pass ({@link #l1Factors}): one bit per
+     * element ({@code numel/8} bytes per model, at most {@link #MAX_BYTES} per tensor, else none is kept).
+     */
+    final class Kept {
+        /** The most memory a tensor's kept bits may take. */
+        static final long MAX_BYTES = 256L << 20;
+
+        private final java.util.concurrent.ConcurrentHashMap<Long, long[][]> chunks =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final int models;
+
+        private Kept(int models) {
+            this.models = models;
+        }
+
+        /** A store for a tensor's task vectors, or null when the bits would take more than {@link #MAX_BYTES}. */
+        static Kept forTensor(TensorJob job, int models) {
+            return job.numel() / 8 * models > MAX_BYTES ? null : new Kept(models);
+        }
+
+        /** The bits of model {@code m} in the chunk at {@code offset} ({@code n} elements), made on first use. */
+        long[] bits(long offset, int n, int m) {
+            long[][] c = chunks.computeIfAbsent(offset, o -> new long[models][]);
+            if (c[m] == null) {
+                c[m] = new long[(n + 63) / 64];
+            }
+            return c[m];
+        }
+
+        /** The recorded bits of model {@code m} in the chunk at {@code offset}, or null. */
+        long[] recorded(long offset, int m) {
+            long[][] c = chunks.get(offset);
+            return c == null ? null : c[m];
+        }
+    }
+
+    /**
+     * {@code mask}, replaying {@code kept} where it recorded the chunk (the L1 pass ran the same mask over the same
+     * chunks, so the bits are its decisions): {@code τ} where kept, {@code +0} where dropped, the same values bit for bit.
+     */
+    static Mask replaying(Mask mask, Kept kept) {
+        if (kept == null) {
+            return mask;
+        }
+        return new Mask() {
+            @Override
+            public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+                long[] bits = kept.recorded(offset, m);
+                if (bits == null) {
+                    return mask.sparsify(tv, m, offset, in, from, to, into);
+                }
+                return TaskVectorKernels.keptMask(in[tv.inputs[m]], in[tv.base], into, from, to, bits);
+            }
+
+            @Override
+            public int block(long offset, int n) {
+                return kept.chunks.containsKey(offset) ? TaskVectorKernels.BLOCK : mask.block(offset, n);
+            }
+
+            @Override
+            public double[] factors(int m) {
+                return mask.factors(m);
+            }
+
+            @Override
+            public boolean hasFactors() {
+                return mask.hasFactors();
+            }
+
+            @Override
+            public double scale(int m) {
+                return mask.scale(m);
+            }
+        };
     }
 }

@@ -33,11 +33,12 @@ final class TaskVectors {
 
     /** Task vector {@code m}'s chunk, computed into {@code into[0..n)}. */
     void compute(float[][] in, int m, int n, float[] into) {
-        float[] x = in[inputs[m]];
-        float[] b = in[base];
-        for (int j = 0; j < n; j++) {
-            into[j] = x[j] - b[j];
-        }
+        compute(in, m, 0, n, into);
+    }
+
+    /** Task vector {@code m}'s chunk over {@code [from, to)}, computed into {@code into[from, to)}. */
+    void compute(float[][] in, int m, int from, int to, float[] into) {
+        TaskVectorKernels.taskVector(in[inputs[m]], in[base], into, from, to);
     }
 
     /** Every task vector's chunk, in this thread's scratch (valid until the thread's next call). */

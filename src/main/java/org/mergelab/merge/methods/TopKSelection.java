@@ -61,6 +61,14 @@ final class TopKSelection {
     /** Pass 1: histograms of the high key halves; with {@code sums}, also {@code Σ value} per stream. */
     static Histogram histogram(TensorJob job, Keys keys, boolean sums) {
         int streams = keys.streams();
+        // counts are sums, the same in any order: each thread counts into its own histograms (no per-chunk
+        // histogram to allocate, zero and fold), gathered once the pass is done
+        java.util.Queue<ThreadCounts> all = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        ThreadLocal<ThreadCounts> mine = ThreadLocal.withInitial(() -> {
+            ThreadCounts c = new ThreadCounts(streams);
+            all.add(c);
+            return c;
+        });
         HighState total = job.reduce(new ChunkReducer<HighState>() {
             @Override
             public HighState newState(long offset, int length) {
@@ -71,27 +79,15 @@ final class TopKSelection {
             public void accumulate(HighState s, long offset, float[][] in, int n) {
                 int[][] k = keyScratch(streams, n);
                 keys.keys(offset, in, n, k);
-                // a small chunk lists its high halves instead of filling (and zeroing) a 2^15-bucket histogram
-                boolean dense = n >= HIGH_BUCKETS / 8;
-                s.chunk = dense ? new int[streams][HIGH_BUCKETS] : new int[streams][n];
-                s.dense = dense;
+                ThreadCounts counts = mine.get();
+                counts.reserve(n);
                 for (int st = 0; st < streams; st++) {
-                    int[] h = s.chunk[st];
+                    int[] h = counts.high[st];
                     int[] ks = k[st];
-                    if (dense) {
-                        for (int j = 0; j < n; j++) {
-                            h[ks[j] >>> 16]++;
-                        }
-                    } else {
-                        for (int j = 0; j < n; j++) {
-                            h[j] = ks[j] >>> 16;
-                        }
-                    }
-                    long zeros = 0;
                     for (int j = 0; j < n; j++) {
-                        zeros += (ks[j] - 1) >>> 31; // key == 0
+                        h[ks[j] >>> 16]++;
                     }
-                    s.zeros[st] += zeros;
+                    s.zeros[st] += TaskVectorKernels.countZeroKeys(ks, n);
                     if (sums) {
                         double sum = 0; // a float64 sum in index order: the same for any thread count
                         for (int j = 0; j < n; j++) {
@@ -104,18 +100,21 @@ final class TopKSelection {
 
             @Override
             public void combine(HighState into, HighState next) {
-                into.fold(next);
+                for (int st = 0; st < streams; st++) {
+                    into.zeros[st] += next.zeros[st];
+                    into.sums[st] += next.sums[st];
+                }
             }
         });
-        total.fold(total);
-        return new Histogram(job, keys, total.total, total.zeros, total.sums);
+        long[][] high = new long[streams][HIGH_BUCKETS];
+        for (ThreadCounts c : all) {
+            c.addTo(high);
+        }
+        return new Histogram(job, keys, high, total.zeros, total.sums);
     }
 
+    /** Per-chunk state of pass 1: what must be summed in chunk order. */
     private static final class HighState {
-        /** One chunk's high halves: a histogram when {@code dense}, else the list of them. */
-        int[][] chunk;
-        boolean dense;
-        long[][] total;
         final long[] zeros;
         final double[] sums;
 
@@ -123,38 +122,46 @@ final class TopKSelection {
             zeros = new long[streams];
             sums = new double[streams];
         }
+    }
 
-        void fold(HighState next) {
-            if (total == null) {
-                total = new long[zeros.length][HIGH_BUCKETS];
-            }
-            if (next.chunk != null) {
-                for (int st = 0; st < zeros.length; st++) {
-                    long[] t = total[st];
-                    int[] c = next.chunk[st];
-                    if (next.dense) {
-                        for (int b = 0; b < HIGH_BUCKETS; b++) {
-                            t[b] += c[b];
-                        }
-                    } else {
-                        for (int high : c) {
-                            t[high]++;
-                        }
-                    }
+    /** One thread's pass-1 histograms: int counts, moved into longs before they could overflow. */
+    private static final class ThreadCounts {
+        final int[][] high;
+        private long[][] spilled;
+        private long counted;
+
+        ThreadCounts(int streams) {
+            high = new int[streams][HIGH_BUCKETS];
+        }
+
+        /** Makes room for {@code n} more counts per stream. */
+        void reserve(int n) {
+            if (counted + n > Integer.MAX_VALUE) {
+                if (spilled == null) {
+                    spilled = new long[high.length][HIGH_BUCKETS];
                 }
-                next.chunk = null;
+                spill(spilled);
             }
-            if (next != this) {
-                if (next.total != null) {
-                    for (int st = 0; st < zeros.length; st++) {
-                        for (int b = 0; b < HIGH_BUCKETS; b++) {
-                            total[st][b] += next.total[st][b];
-                        }
-                    }
+            counted += n;
+        }
+
+        private void spill(long[][] into) {
+            for (int st = 0; st < high.length; st++) {
+                for (int b = 0; b < HIGH_BUCKETS; b++) {
+                    into[st][b] += high[st][b];
+                    high[st][b] = 0;
                 }
-                for (int st = 0; st < zeros.length; st++) {
-                    zeros[st] += next.zeros[st];
-                    sums[st] += next.sums[st];
+            }
+            counted = 0;
+        }
+
+        void addTo(long[][] into) {
+            spill(into);
+            if (spilled != null) {
+                for (int st = 0; st < high.length; st++) {
+                    for (int b = 0; b < HIGH_BUCKETS; b++) {
+                        into[st][b] += spilled[st][b];
+                    }
                 }
             }
         }
@@ -316,14 +323,8 @@ final class TopKSelection {
                         int[] ks = k[st];
                         for (int bi = 0; bi < bs.length; bi++) {
                             int bucket = bs[bi];
-                            // compaction without branches: every low half is written, the count moves on a match
                             int[] found = lowScratch(n);
-                            int count = 0;
-                            for (int j = 0; j < n; j++) {
-                                int key = ks[j];
-                                found[count] = key & 0xffff;
-                                count += (key >>> 16) == bucket ? 1 : 0;
-                            }
+                            int count = TaskVectorKernels.lowHalves(ks, n, bucket, found);
                             s.lows[st][bi].addAll(found, count);
                             if (sums) {
                                 double above = 0;
@@ -516,7 +517,7 @@ final class TopKSelection {
             return none;
         }
 
-        private void chunks(long[] offsets, long[] before) {
+        void chunks(long[] offsets, long[] before) {
             this.chunkOffsets = offsets;
             this.equalBefore = before;
         }
@@ -534,6 +535,39 @@ final class TopKSelection {
                 throw new IllegalStateException("chunk at " + offset + " was not seen by the reduction passes");
             }
             return equalBefore[at];
+        }
+
+        /** {@link #above}'s answer for a chunk that must be walked with a {@link #cursor}. */
+        static final int WALK = Integer.MIN_VALUE;
+
+        /**
+         * For the chunk at {@code offset}: the key {@code a} such that exactly the chunk's keys {@code > a} are
+         * selected, or {@link #WALK} when some but not all of the chunk's keys equal to the threshold are selected
+         * (at most one chunk per cut: the {@link #cursor} decides there).
+         */
+        int above(long offset) {
+            if (none) {
+                return Integer.MAX_VALUE;
+            }
+            if (all) {
+                return -1;
+            }
+            if (chunkOffsets == null) {
+                if (need < equal) {
+                    throw new IllegalStateException("a cut splitting its equal keys has no per-chunk counts");
+                }
+                return threshold - 1; // every key equal to the threshold is in
+            }
+            int at = Arrays.binarySearch(chunkOffsets, offset);
+            if (at < 0) {
+                throw new IllegalStateException("chunk at " + offset + " was not seen by the reduction passes");
+            }
+            long before = equalBefore[at];
+            long through = at + 1 < equalBefore.length ? equalBefore[at + 1] : equal;
+            if (before >= need) {
+                return threshold;
+            }
+            return through <= need ? threshold - 1 : WALK;
         }
 
         /**
@@ -607,6 +641,11 @@ final class TopKSelection {
     }
 
     private static final ThreadLocal<int[]> LOWS = new ThreadLocal<>();
+
+    /** A per-thread int array of at least {@code n} elements (for {@link WindowSelection}). */
+    static int[] lowScratchOf(int n) {
+        return lowScratch(n);
+    }
 
     private static int[] lowScratch(int n) {
         int[] l = LOWS.get();

@@ -1,0 +1,411 @@
+package org.mergelab.merge.methods;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+import org.mergelab.merge.ChunkReducer;
+import org.mergelab.merge.TensorJob;
+
+/**
+ * {@link TopKSelection}'s cuts in one pass over the inputs instead of two, when the first chunk to finish predicts
+ * where each cut falls: that chunk keeps its keys and, from their distribution, sets a window of keys around each
+ * cut (a few percent of the elements); every later chunk only counts its keys above each window and lists the keys
+ * inside it. After the pass, a cut whose k-th largest key lies inside its window is found exactly from those lists
+ * (same threshold, same count of equal keys taken, same per-chunk tie counts as the two passes); when any cut falls
+ * outside its window (the first chunk was not like the rest), {@link #select} returns null and the caller runs the
+ * two passes.
+ *
+ * <p>No scatter histogram is filled, so the pass costs a key computation and a few comparisons per element.
+ * Results never depend on which chunk finished first or on the threads: only whether the shortcut applies does.
+ */
+final class WindowSelection {
+    private WindowSelection() {}
+
+    /** Each window reaches this fraction of the elements beyond its cut's predicted place, on either side. */
+    static final double MARGIN = 0.02;
+
+    /** Windows hold at most this many keys in all (ints: 128 MB) before the pass gives up on them. */
+    static final long RETAINED_MAX = 32L << 20;
+
+    /** The cap in force: {@link #RETAINED_MAX}, lowered only by tests. */
+    static volatile long retainedMax = RETAINED_MAX;
+
+    /** Tests: when false, every selection takes the two passes. */
+    static volatile boolean enabled = true;
+
+    /**
+     * The cuts for every stream {@code s} and every {@code k} in {@code ks[s]} (as {@link TopKSelection.Histogram#select}
+     * gives them), or null when the one pass could not decide them.
+     */
+    static TopKSelection.Cut[][] select(TensorJob job, TopKSelection.Keys keys, long[][] ks) {
+        if (!enabled) {
+            return null;
+        }
+        int streams = keys.streams();
+        long numel = job.numel();
+        AtomicReference<int[][]> windows = new AtomicReference<>();
+        AtomicLong retained = new AtomicLong();
+        Chunks total = job.reduce(new ChunkReducer<Chunks>() {
+            @Override
+            public Chunks newState(long offset, int length) {
+                return new Chunks(offset, length);
+            }
+
+            @Override
+            public void accumulate(Chunks s, long offset, float[][] in, int n) {
+                int[][] k = TopKSelection.keyScratch(streams, n);
+                keys.keys(offset, in, n, k);
+                int[][] w = windows.get();
+                if (w == null) {
+                    // no window yet: keep this chunk's keys, and set the windows from them
+                    s.keys = new int[streams][];
+                    for (int st = 0; st < streams; st++) {
+                        s.keys[st] = java.util.Arrays.copyOf(k[st], n);
+                    }
+                    retained.addAndGet((long) streams * n);
+                    windows.compareAndSet(null, windowsFrom(s.keys, n, ks, numel));
+                    return;
+                }
+                s.windows = w;
+                s.above = new long[streams][];
+                s.inside = new int[streams][][];
+                s.high = new int[streams][][];
+                long kept = 0;
+                for (int st = 0; st < streams; st++) {
+                    int[] ws = w[st];
+                    int count = ws.length / 2;
+                    s.above[st] = new long[count];
+                    s.inside[st] = new int[count][];
+                    s.high[st] = new int[count][];
+                    for (int wi = 0; wi < count; wi++) {
+                        int lo = ws[2 * wi];
+                        int hi = ws[2 * wi + 1];
+                        if (lo > hi) {
+                            s.inside[st][wi] = new int[0]; // the window of a cut that selects all or nothing
+                            s.high[st][wi] = new int[0];
+                            continue;
+                        }
+                        s.above[st][wi] = countAbove(k[st], n, hi);
+                        int[] found = TopKSelection.lowScratchOf(n + TaskVectorKernels.I.length());
+                        int c = inside(k[st], n, lo, hi, found);
+                        s.inside[st][wi] = java.util.Arrays.copyOf(found, c);
+                        s.high[st][wi] = highCounts(s.inside[st][wi], lo, hi);
+                        kept += c;
+                    }
+                }
+                if (retained.addAndGet(kept) > retainedMax) {
+                    s.overflow = true;
+                    s.inside = null;
+                }
+            }
+
+            @Override
+            public void combine(Chunks into, Chunks next) {
+                into.all.add(next);
+            }
+        });
+        int[][] w = windows.get();
+        if (w == null) {
+            return null; // no chunk at all
+        }
+        for (Chunks c : total.all) {
+            if (c.overflow) {
+                if (TaskVectorKernels.LOG) {
+                    System.err.println("mergelab: " + job.tensorName() + ": windows too full; two passes");
+                }
+                return null;
+            }
+        }
+        if (TaskVectorKernels.LOG) {
+            System.err.printf("mergelab: %s: windows hold %.2f%% of the keys%n", job.tensorName(),
+                    100.0 * retained.get() / ((double) numel * streams));
+        }
+        TopKSelection.Cut[][] cuts = cuts(total.all, w, ks, numel, streams);
+        if (cuts == null && TaskVectorKernels.LOG) {
+            System.err.println("mergelab: " + job.tensorName() + ": a cut fell outside its window; two passes");
+        }
+        return cuts;
+    }
+
+    /** One chunk's state; the total lists the chunks in order. */
+    private static final class Chunks {
+        final long offset;
+        final int length;
+        /** All keys per stream (a chunk that ran before the windows were set), or null. */
+        int[][] keys;
+        int[][] windows;
+        /** Per stream and window: keys above it, and the keys inside it in index order. */
+        long[][] above;
+        int[][][] inside;
+        /** Per stream and window: how many of the keys inside are in each of its high-half buckets. */
+        int[][][] high;
+        boolean overflow;
+        final List<Chunks> all = new ArrayList<>();
+
+        Chunks(long offset, int length) {
+            this.offset = offset;
+            this.length = length;
+        }
+
+        long above(int st, int wi, int hi) {
+            return keys != null ? countAbove(keys[st], keys[st].length, hi) : above[st][wi];
+        }
+
+        /** Per high-half bucket of window {@code wi} of stream {@code st}, how many of its keys are in it. */
+        int[] high(int st, int wi, int lo, int hi) {
+            return keys == null ? high[st][wi] : highCounts(inside(st, wi, lo, hi), lo, hi);
+        }
+
+        /** The keys in window {@code wi} of stream {@code st}, in index order. */
+        int[] inside(int st, int wi, int lo, int hi) {
+            if (keys == null) {
+                return inside[st][wi];
+            }
+            int[] found = new int[keys[st].length + TaskVectorKernels.I.length()];
+            return java.util.Arrays.copyOf(found, WindowSelection.inside(keys[st], keys[st].length, lo, hi, found));
+        }
+    }
+
+    /**
+     * Per stream, the windows {@code {lo0, hi0, lo1, hi1, …}} (inclusive key ranges), one per non-trivial cut, from one
+     * chunk's keys: the high-half buckets where the chunk's own ranking reaches the cut's fraction of the elements,
+     * {@link #MARGIN} below and above.
+     */
+    static int[][] windowsFrom(int[][] keys, int n, long[][] ks, long numel) {
+        int streams = keys.length;
+        int[][] w = new int[streams][];
+        for (int st = 0; st < streams; st++) {
+            int[] hist = new int[TopKSelection.HIGH_BUCKETS];
+            for (int j = 0; j < n; j++) {
+                hist[keys[st][j] >>> 16]++;
+            }
+            List<Integer> bounds = new ArrayList<>();
+            for (long k : ks[st]) {
+                if (k <= 0 || k >= numel) {
+                    bounds.add(0); // a window that is never used (the cut is none or all)
+                    bounds.add(-1);
+                    continue;
+                }
+                double p = (double) k / numel;
+                // ranks from the top; a window reaching past either end of the chunk's keys runs to that end of all
+                // keys (the largest ones elsewhere are not in this chunk)
+                int high = p - MARGIN <= 0 ? TopKSelection.HIGH_BUCKETS - 1
+                        : Math.min(TopKSelection.HIGH_BUCKETS - 1, bucketAtRank(hist, (long) ((p - MARGIN) * n)) + 1);
+                int low = p + MARGIN >= 1 ? 0 : Math.max(0, bucketAtRank(hist, (long) ((p + MARGIN) * n)) - 1);
+                bounds.add(low << 16);
+                bounds.add(high << 16 | 0xffff);
+            }
+            w[st] = bounds.stream().mapToInt(Integer::intValue).toArray();
+        }
+        return w;
+    }
+
+    /** How many of {@code keys} (all in {@code [lo, hi]}) are in each high-half bucket, {@code lo}'s to {@code hi}'s. */
+    static int[] highCounts(int[] keys, int lo, int hi) {
+        int first = lo >>> 16;
+        int[] h = new int[(hi >>> 16) - first + 1];
+        for (int key : keys) {
+            h[(key >>> 16) - first]++;
+        }
+        return h;
+    }
+
+    /** The bucket holding the key of rank {@code rank} (0: the largest) in a histogram. */
+    private static int bucketAtRank(int[] hist, long rank) {
+        long above = 0;
+        for (int b = hist.length - 1; b > 0; b--) {
+            above += hist[b];
+            if (above > rank) {
+                return b;
+            }
+        }
+        return 0;
+    }
+
+    /** The cuts from the chunks' window lists, or null when a cut is outside its window. */
+    private static TopKSelection.Cut[][] cuts(List<Chunks> chunks, int[][] w, long[][] ks, long numel, int streams) {
+        TopKSelection.Cut[][] cuts = new TopKSelection.Cut[streams][];
+        long[] offsets = chunks.stream().mapToLong(c -> c.offset).toArray();
+        for (int st = 0; st < streams; st++) {
+            cuts[st] = new TopKSelection.Cut[ks[st].length];
+            for (int c = 0; c < ks[st].length; c++) {
+                long k = ks[st][c];
+                if (k <= 0) {
+                    cuts[st][c] = TopKSelection.Cut.none(k);
+                    continue;
+                }
+                if (k >= numel) {
+                    cuts[st][c] = TopKSelection.Cut.all(k, 0);
+                    continue;
+                }
+                int lo = w[st][2 * c];
+                int hi = w[st][2 * c + 1];
+                long above = 0;
+                int[][] inside = new int[chunks.size()][];
+                long[] high = new long[(hi >>> 16) - (lo >>> 16) + 1];
+                long count = 0;
+                for (int i = 0; i < chunks.size(); i++) {
+                    Chunks ch = chunks.get(i);
+                    above += ch.above(st, c, hi);
+                    inside[i] = ch.inside(st, c, lo, hi);
+                    count += inside[i].length;
+                    int[] h = ch.high(st, c, lo, hi);
+                    for (int b = 0; b < h.length; b++) {
+                        high[b] += h[b];
+                    }
+                }
+                if (!(above < k && k <= above + count)) {
+                    return null; // the k-th largest key is not in the window
+                }
+                cuts[st][c] = cutInside(k, k - above, inside, high, lo, offsets);
+            }
+        }
+        return cuts;
+    }
+
+    /**
+     * The cut of the top {@code k}, at rank {@code rank} (1: the largest) among the window keys {@code inside} (per
+     * chunk, in order; {@code high} counts them per high-half bucket from {@code lo}'s on): the threshold key, how
+     * many keys equal to it are in, and per chunk how many equal keys come before it (when some but not all of them
+     * are in).
+     */
+    private static TopKSelection.Cut cutInside(long k, long rank, int[][] inside, long[] high, int lo,
+            long[] offsets) {
+        // the high half (counted by the chunks), then the low half, as the two-pass histograms would
+        int bucketLo = lo >>> 16;
+        long above = 0;
+        int b = high.length - 1;
+        while (above + high[b] < rank) {
+            above += high[b];
+            b--;
+        }
+        int bucket = bucketLo + b;
+        long[] low = new long[1 << 16];
+        for (int[] list : inside) {
+            for (int key : list) {
+                if (key >>> 16 == bucket) {
+                    low[key & 0xffff]++;
+                }
+            }
+        }
+        int l = low.length - 1;
+        while (above + low[l] < rank) {
+            above += low[l];
+            l--;
+        }
+        int threshold = bucket << 16 | l;
+        long need = rank - above;
+        long equal = low[l];
+        TopKSelection.Cut cut = new TopKSelection.Cut(k, threshold, need, equal, Double.NaN);
+        if (need < equal) {
+            long[] before = new long[inside.length];
+            long running = 0;
+            for (int i = 0; i < inside.length; i++) {
+                before[i] = running;
+                for (int key : inside[i]) {
+                    running += key == threshold ? 1 : 0;
+                }
+            }
+            cut.chunks(offsets, before);
+        }
+        return cut;
+    }
+
+    // ---------------------------------------------------------------- kernels
+
+    /** How many of {@code keys[0..n)} are above {@code hi}. */
+    static long countAbove(int[] keys, int n, int hi) {
+        TaskVectorKernels.Lanes l = TaskVectorKernels.Lanes.COUNT_ABOVE;
+        long count = 0;
+        int j = 0;
+        while (TaskVectorKernels.VECTOR && j < n) {
+            if (l.warm()) {
+                int end = j + TaskVectorKernels.I.loopBound(n - j);
+                count += countAboveLanes(keys, j, end, hi);
+                j = end;
+                break;
+            }
+            if (!l.probe(n - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            count += countAboveLanes(keys, j, j + TaskVectorKernels.PROBE, hi);
+            l.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+            int end = Math.min(n, j + TaskVectorKernels.BLOCK);
+            count += countAboveScalar(keys, j + TaskVectorKernels.PROBE, end, hi);
+            j = end;
+        }
+        return count + countAboveScalar(keys, j, n, hi);
+    }
+
+    static long countAboveScalar(int[] keys, int from, int to, int hi) {
+        long count = 0;
+        for (int j = from; j < to; j++) {
+            count += (hi - keys[j]) >>> 31; // keys and hi are in [0, 2^31): no overflow
+        }
+        return count;
+    }
+
+    static long countAboveLanes(int[] keys, int from, int to, int hi) {
+        IntVector acc = IntVector.zero(TaskVectorKernels.I);
+        for (int j = from; j < to; j += TaskVectorKernels.I.length()) {
+            acc = acc.add(1, IntVector.fromArray(TaskVectorKernels.I, keys, j).compare(VectorOperators.GT, hi));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Appends to {@code found} the keys in {@code [lo, hi]} ({@code lo ≤ hi}), in index order; returns how many.
+     * {@code found} needs {@link TaskVectorKernels#I} lanes of room beyond {@code n}.
+     */
+    static int inside(int[] keys, int n, int lo, int hi, int[] found) {
+        TaskVectorKernels.Lanes l = TaskVectorKernels.Lanes.INSIDE;
+        int count = 0;
+        int j = 0;
+        while (TaskVectorKernels.VECTOR && j < n) {
+            if (l.warm()) {
+                int end = j + TaskVectorKernels.I.loopBound(n - j);
+                count = insideLanes(keys, j, end, lo, hi, found, count);
+                j = end;
+                break;
+            }
+            if (!l.probe(n - j)) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            count = insideLanes(keys, j, j + TaskVectorKernels.PROBE, lo, hi, found, count);
+            l.probed(System.nanoTime() - t0, TaskVectorKernels.PROBE);
+            int end = Math.min(n, j + TaskVectorKernels.BLOCK);
+            count = insideScalar(keys, j + TaskVectorKernels.PROBE, end, lo, hi, found, count);
+            j = end;
+        }
+        return insideScalar(keys, j, n, lo, hi, found, count);
+    }
+
+    static int insideScalar(int[] keys, int from, int to, int lo, int hi, int[] found, int count) {
+        long width = (long) hi - lo;
+        for (int j = from; j < to; j++) {
+            int key = keys[j];
+            // compaction without a branch (a window holds a few percent of the keys, in no pattern)
+            found[count] = key;
+            count += 1 - (int) ((width - ((key - lo) & 0xffffffffL)) >>> 63);
+        }
+        return count;
+    }
+
+    static int insideLanes(int[] keys, int from, int to, int lo, int hi, int[] found, int count) {
+        for (int j = from; j < to; j += TaskVectorKernels.I.length()) {
+            IntVector v = IntVector.fromArray(TaskVectorKernels.I, keys, j);
+            VectorMask<Integer> in = v.compare(VectorOperators.GE, lo).and(v.compare(VectorOperators.LE, hi));
+            v.compress(in).intoArray(found, count); // the selected keys first, in order
+            count += in.trueCount();
+        }
+        return count;
+    }
+}

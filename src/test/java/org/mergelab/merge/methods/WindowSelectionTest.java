@@ -1,0 +1,130 @@
+package org.mergelab.merge.methods;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.mergelab.merge.JobRunner;
+import org.mergelab.merge.ResolvedParams;
+import org.mergelab.merge.TensorJob;
+
+/**
+ * The one-pass selection against the two passes: when it answers, the same cuts (threshold, equal keys taken, and
+ * which keys each chunk selects); when the first chunk misleads it or its windows overflow, no answer (the caller
+ * then runs the two passes).
+ */
+class WindowSelectionTest {
+    static final TopKSelection.Keys MAGNITUDE = new TopKSelection.Keys() {
+        @Override
+        public int streams() {
+            return 1;
+        }
+
+        @Override
+        public void keys(long offset, float[][] in, int n, int[][] out) {
+            TaskVectorKernels.keys(in[1], in[0], out[0], n);
+        }
+    };
+
+    static TensorJob job(List<float[]> in, long[] shape, int chunk, int threads) {
+        return JobRunner.job(new ResolvedParams(Map.of(), List.of(Map.of(), Map.of())), 0, shape, in, chunk,
+                threads == 1 ? null : MethodTestSupport.pool(), threads, 42, "w");
+    }
+
+    /** bf16 fine-tune data; with {@code skewed}, the first {@code skew} elements barely move. */
+    static List<float[]> data(Random r, int n, int skew) {
+        float[] b = new float[n];
+        float[] x = new float[n];
+        for (int j = 0; j < n; j++) {
+            b[j] = LegacyDifferentialTest.bf16(r.nextGaussian() * 0.02);
+            double delta = j < skew ? 1e-6 : r.nextInt(5) == 0 ? 0 : 1e-3;
+            x[j] = LegacyDifferentialTest.bf16(b[j] + r.nextGaussian() * delta);
+        }
+        return List.of(b, x);
+    }
+
+    static void assertSameCuts(TopKSelection.Cut[] want, TopKSelection.Cut[] got, long[] offsets, String what) {
+        for (int c = 0; c < want.length; c++) {
+            assertEquals(want[c].threshold, got[c].threshold, what + " cut " + c + " threshold");
+            assertEquals(want[c].need, got[c].need, what + " cut " + c + " need");
+            assertEquals(want[c].equal, got[c].equal, what + " cut " + c + " equal");
+            assertEquals(want[c].all(), got[c].all(), what);
+            assertEquals(want[c].none(), got[c].none(), what);
+            for (long offset : offsets) {
+                assertEquals(want[c].above(offset), got[c].above(offset), what + " cut " + c + " chunk " + offset);
+                if (want[c].above(offset) == TopKSelection.Cut.WALK) {
+                    assertEquals(want[c].equalBefore(offset), got[c].equalBefore(offset), what);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void sameCutsAsTheTwoPasses(int threads) {
+        Random r = new Random(threads);
+        long[] shape = {200, 1000};
+        int n = 200_000;
+        List<float[]> in = data(r, n, 0);
+        long[][] ks = {{0, n / 2, n / 3, 1, n - 1, n, 0, 2 * n}};
+        for (int chunk : new int[] {4000, 25_000, 1 << 18}) {
+            TopKSelection.Cut[] want = TopKSelection.histogram(job(in, shape, chunk, threads), MAGNITUDE, false)
+                    .select(ks, false)[0];
+            TopKSelection.Cut[][] got = WindowSelection.select(job(in, shape, chunk, threads), MAGNITUDE, ks);
+            assertNotNull(got, "chunk " + chunk + ": the first chunk is like the rest");
+            assertSameCuts(want, got[0], JobRunner.chunkOffsets(shape, chunk), "chunk " + chunk);
+        }
+    }
+
+    /** Few magnitudes: the threshold's ties are split across many chunks. */
+    @Test
+    void tiesSplitAcrossChunks() {
+        Random r = new Random(7);
+        int n = 300_000;
+        float[] b = new float[n];
+        float[] x = new float[n];
+        for (int j = 0; j < n; j++) {
+            x[j] = (r.nextInt(5) / 64f) * (r.nextBoolean() ? 1 : -1);
+        }
+        long[] shape = {300, 1000};
+        long[][] ks = {{(long) (0.4321 * n), (long) (0.05 * n)}};
+        for (int chunk : new int[] {1000, 7000}) {
+            TopKSelection.Cut[] want = TopKSelection.histogram(job(List.of(b, x), shape, chunk, 2), MAGNITUDE, false)
+                    .select(ks, false)[0];
+            TopKSelection.Cut[][] got = WindowSelection.select(job(List.of(b, x), shape, chunk, 2), MAGNITUDE, ks);
+            assertNotNull(got);
+            assertSameCuts(want, got[0], JobRunner.chunkOffsets(shape, chunk), "chunk " + chunk);
+        }
+    }
+
+    @Test
+    void aMisleadingFirstChunkGivesNoAnswer() {
+        Random r = new Random(8);
+        int n = 100_000;
+        List<float[]> in = data(r, n, 20_000); // the first fifth barely moves
+        long[] shape = {100, 1000};
+        assertNull(WindowSelection.select(job(in, shape, 5000, 1), MAGNITUDE, new long[][] {{n / 2}}));
+    }
+
+    @Test
+    void overfullWindowsGiveNoAnswer() {
+        Random r = new Random(9);
+        int n = 100_000;
+        List<float[]> in = data(r, n, 0);
+        long[] shape = {100, 1000};
+        long saved = WindowSelection.retainedMax;
+        WindowSelection.retainedMax = 1000;
+        try {
+            assertNull(WindowSelection.select(job(in, shape, 5000, 2), MAGNITUDE, new long[][] {{n / 2}}));
+        } finally {
+            WindowSelection.retainedMax = saved;
+        }
+    }
+}
