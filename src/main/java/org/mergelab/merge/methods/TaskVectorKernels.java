@@ -87,16 +87,14 @@ final class TaskVectorKernels {
 
         /** Notes a probe of {@code n} elements that took {@code nanos}. */
         void probed(long nanos, int n) {
-            if (nanos < FAST_NANOS_PER_ELEMENT * n) {
-                if (fast.incrementAndGet() >= FAST_PROBES && !warm) {
-                    warm = true;
-                    if (LOG) {
-                        System.err.printf("mergelab: %s lanes compiled, %.2f s after start%n", this,
-                                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1e3);
-                    }
-                }
-            } else {
+            if (nanos >= FAST_NANOS_PER_ELEMENT * n) {
                 fast.set(0);
+            } else if (fast.incrementAndGet() == FAST_PROBES) {
+                warm = true;
+                if (LOG) {
+                    System.err.printf("mergelab: %s lanes compiled, %.2f s after start%n", this,
+                            java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1e3);
+                }
             }
         }
     }
