@@ -390,10 +390,13 @@ final class TaskVectorKernels {
     /** {@link #randomMask} on lanes, for {@code to − from} a multiple of the lane count. */
     static int randomMaskLanes(float[] x, float[] b, float[] into, int from, int to, long key, long first,
             long limit) {
-        LongVector lane = LongVector.zero(L).addIndex(1);
+        // key + (first + j + lane)·golden, stepped by additions (the same integers mod 2^64 as the products)
+        LongVector lanes = LongVector.zero(L).addIndex(1).mul(GOLDEN);
+        long step = L.length() * GOLDEN;
+        long at = key + (first + from) * GOLDEN;
         int zeroed = 0;
-        for (int j = from; j < to; j += L.length()) {
-            LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
+        for (int j = from; j < to; j += L.length(), at += step) {
+            LongVector z = mixLanes(lanes.add(at));
             VectorMask<Float> keep = z.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, limit)
                     .cast(FL);
             FloatVector t = FloatVector.fromArray(FL, x, j).sub(FloatVector.fromArray(FL, b, j));
@@ -447,9 +450,11 @@ final class TaskVectorKernels {
     }
 
     static void drawsLanes(long key, long first, int from, int to, long[] draws) {
-        LongVector lane = LongVector.zero(L).addIndex(1);
-        for (int j = from; j < to; j += L.length()) {
-            mixLanes(lane.add(first + j).mul(GOLDEN).add(key)).lanewise(VectorOperators.LSHR, 11).intoArray(draws, j);
+        LongVector lanes = LongVector.zero(L).addIndex(1).mul(GOLDEN);
+        long step = L.length() * GOLDEN;
+        long at = key + (first + from) * GOLDEN;
+        for (int j = from; j < to; j += L.length(), at += step) {
+            mixLanes(lanes.add(at)).lanewise(VectorOperators.LSHR, 11).intoArray(draws, j);
         }
     }
 
