@@ -342,7 +342,7 @@ public final class EvalBenchmark {
                 + System.getProperty("os.arch");
     }
 
-    private static double loadAverage() {
+    static double loadAverage() {
         try {
             return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
         } catch (IOException | RuntimeException e) {

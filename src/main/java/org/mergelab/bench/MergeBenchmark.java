@@ -54,7 +54,8 @@ public final class MergeBenchmark {
      *     that is JVM and CLI start-up, not merging
      */
     public record Report(long modelBytes, int models, double floorSeconds, double floor3Seconds, double cpCatSeconds,
-            double startupSeconds, List<Measurement> merges, Baseline numpy, String machine) {}
+            double startupSeconds, List<Measurement> merges, Baseline numpy, String machine, double loadStart,
+            double loadEnd) {}
 
     /**
      * The float32 numpy merge the speed is compared against ({@code numpy_linear.py}: the linear merge of the first
@@ -105,6 +106,7 @@ public final class MergeBenchmark {
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> threadCounts = settings.threads() > 0 ? List.of(settings.threads())
                 : cores > 1 ? List.of(1, cores) : List.of(1);
+        double loadStart = EvalBenchmark.loadAverage();
         String numpyVersion = numpyVersion();
         List<Double> numpy = new ArrayList<>();
         long[] numpyRss = new long[1];
@@ -162,7 +164,7 @@ public final class MergeBenchmark {
                 numpyIdentical);
         OutputFolder.deleteRecursively(out);
         return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), median(startup), merges,
-                baseline, machine());
+                baseline, machine(), loadStart, EvalBenchmark.loadAverage());
     }
 
     static SyntheticLlama.Spec spec(long bytes) {

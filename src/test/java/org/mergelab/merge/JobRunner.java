@@ -46,7 +46,10 @@ public final class JobRunner {
                 new ChunkedJob.Scratch(), seed);
         float[] out = new float[Math.toIntExact(job.numel())];
         ChunkKernel kernel = method.prepare(job);
-        job.map(kernel, (offset, values, n) -> System.arraycopy(values, 0, out, (int) offset, n));
+        job.map(kernel, (offset, values, n) -> {
+            System.arraycopy(values, 0, out, (int) offset, n);
+            return 0;
+        });
         return new Run(out, job.prunedFraction());
     }
 }

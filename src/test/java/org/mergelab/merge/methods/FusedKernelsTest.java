@@ -94,16 +94,6 @@ class FusedKernelsTest {
     }
 
     @Test
-    void nonzeroCountsEverythingButSignedZeros() {
-        float[] x = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f, Float.NaN, Float.NEGATIVE_INFINITY,
-                Float.MAX_VALUE, 0f};
-        assertEquals(7, GeneralizedTaskArithmetic.nonzero(x, x.length));
-        assertEquals(0, GeneralizedTaskArithmetic.nonzero(x, 2));
-        assertEquals(1, GeneralizedTaskArithmetic.nonzero(x, 3));
-        assertEquals(7, GeneralizedTaskArithmetic.nonzero(java.util.Arrays.copyOf(x, 20), 20));
-    }
-
-    @Test
     void kernelsAreChunkKernels() {
         ChunkKernel k = Combination.of(new double[] {0.5, 0.5});
         float[] out = new float[2];
