@@ -17,8 +17,10 @@ public final class BenchReport {
                 + "External check, `cp` of one model + `cat` of another + `sync`: %.2f s. JVM and CLI start-up "
                 + "(`mergelab --version` in a child JVM), part of every merge's time: %.2f s.%n%n", r.floorSeconds(),
                 r.floor3Seconds(), r.cpCatSeconds(), r.startupSeconds()));
-        b.append(String.format(Locale.ROOT, "1-minute load average: %.2f at the start, %.2f at the end (%s).%n%n",
-                r.loadStart(), r.loadEnd(), r.machine()));
+        int cores = Runtime.getRuntime().availableProcessors();
+        b.append(String.format(Locale.ROOT, "1-minute load average: %.2f at the start, %.2f at the end on %d cores%s.%n%n",
+                r.loadStart(), r.loadEnd(), cores, Math.max(r.loadStart(), r.loadEnd()) > 1
+                        ? " (above 1: other work competed with the merges for the cores)" : ""));
         b.append("| method | threads | median s (process start to finished folder) | input GB/s | × floor "
                 + "| in-process s (plan to synced folder) | × floor | peak RSS | CPU s (user + sys) | runs (s) |\n"
                 + "|---|---|---|---|---|---|---|---|---|---|\n");

@@ -42,7 +42,9 @@ def main():
     start = time.perf_counter()
     out_dir, models = sys.argv[1], sys.argv[2:]
     os.makedirs(out_dir, exist_ok=True)
-    shutil.copy(os.path.join(models[0], "config.json"), out_dir)
+    for name in os.listdir(models[0]):  # config.json, the shard index, tokenizer files: as the first model has them
+        if not name.endswith(".safetensors"):
+            shutil.copy(os.path.join(models[0], name), out_dir)
     weight = np.float32(1.0 / len(models))
     for shard in shards(models[0]):
         paths = [os.path.join(m, shard) for m in models]
