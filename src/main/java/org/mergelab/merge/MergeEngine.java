@@ -15,8 +15,12 @@ import org.mergelab.io.ModelTensor;
  * per-vector statistics, whatever the model size.
  */
 public final class MergeEngine implements AutoCloseable {
-    /** Elements per chunk: 128 KiB of float32 per input, so a few inputs and the output stay in L2 (1 MiB per core here). */
-    public static final int DEFAULT_CHUNK = 1 << 15;
+    /**
+     * Elements per chunk: 512 KiB of float32 per input. Measured on 1 GB bf16 merges, 2 cores: against 32K-element
+     * chunks (which kept a chunk in L2) the merge phase took 10-30 % less (linear 0.78 -> 0.64 s, breadcrumbs 3.6 ->
+     * 2.3 s), and fsync ~20 % less: fewer, larger positional writes cost less in the kernel than the cache misses.
+     */
+    public static final int DEFAULT_CHUNK = 1 << 17;
 
     private final int threads;
     private final int chunk;
