@@ -21,6 +21,7 @@ import org.mergelab.io.DType;
 import org.mergelab.io.ModelFolder;
 import org.mergelab.io.ModelTensor;
 import org.mergelab.io.OutputFolder;
+import org.mergelab.io.Writeback;
 import org.mergelab.zoo.SyntheticLlama;
 
 /**
@@ -208,7 +209,10 @@ public final class MergeBenchmark {
         Thread.sleep(200);
     }
 
-    /** Reads every input shard through a mapping and writes an output-sized file with positional writes and fsync. */
+    /**
+     * Reads every input shard through a mapping and writes an output-sized file with positional writes, synced as the
+     * engine syncs its shards ({@link Writeback}).
+     */
     private static double floor(List<Path> inputs, long outputBytes, Path target) throws IOException {
         long start = System.nanoTime();
         for (Path m : inputs) {
@@ -217,15 +221,17 @@ public final class MergeBenchmark {
             }
         }
         Files.deleteIfExists(target);
-        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Writeback writeback = new Writeback(ch)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
             for (long pos = 0; pos < outputBytes; pos += buf.capacity()) {
                 buf.clear().limit((int) Math.min(buf.capacity(), outputBytes - pos));
                 while (buf.hasRemaining()) {
                     ch.write(buf, pos + buf.position());
                 }
+                writeback.wrote(0, buf.limit());
             }
-            ch.force(true);
+            writeback.finish();
         }
         double s = (System.nanoTime() - start) / 1e9;
         Files.delete(target);

@@ -39,6 +39,7 @@ public final class ModelWriter implements AutoCloseable {
     private final long[] position;
     private final AtomicLongArray written;
     private final FileChannel[] channels;
+    private Writeback writeback;
 
     private record Shard(String fileName, List<Integer> tensorIndexes, byte[] header, long dataBytes) {}
 
@@ -96,6 +97,7 @@ public final class ModelWriter implements AutoCloseable {
                 head.putLong(shard.header.length).put(shard.header).flip();
                 writeFully(ch, head, 0);
             }
+            writeback = new Writeback(channels);
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -177,6 +179,7 @@ public final class ModelWriter implements AutoCloseable {
         }
         try {
             writeFully(channels[shardOf[index]], src, position[index] + offsetInTensor);
+            writeback.wrote(shardOf[index], len);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + dir.resolve(shards.get(shardOf[index]).fileName) + ": "
                     + e.getMessage(), e);
@@ -195,9 +198,7 @@ public final class ModelWriter implements AutoCloseable {
                         + " of " + tensors.get(i).byteSize() + " bytes");
             }
         }
-        for (FileChannel ch : channels) {
-            ch.force(true);
-        }
+        writeback.finish();
         close();
         if (shards.size() > 1) {
             writeIndex();
@@ -234,6 +235,9 @@ public final class ModelWriter implements AutoCloseable {
 
     @Override
     public void close() {
+        if (writeback != null) {
+            writeback.close();
+        }
         for (FileChannel ch : channels) {
             if (ch != null) {
                 try {
