@@ -549,12 +549,14 @@ final class TaskVectorKernels {
             }
             sum += v;
         }
-        if (s != 0) {
-            long bits = Double.doubleToRawLongBits(s);
-            int e = (int) (bits >>> 52) & 0x7ff;
-            long m = (bits & 0xfffffffffffffL) | (e != 0 ? 1L << 52 : 0);
-            lowest = Math.min(lowest, Math.max(e, 1) - 1075 + Long.numberOfTrailingZeros(m));
-        }
+        // s's lowest set bit, without branches on s (C2 compiled them as never taken, the first call with a running
+        // sum deoptimized it, and the lanes ran as C1 code that boxes every vector): a zero s contributes nothing
+        long sBits = Double.doubleToRawLongBits(s);
+        int sExponent = (int) (sBits >>> 52) & 0x7ff;
+        long sMantissa = (sBits & 0xfffffffffffffL) | (-(long) Math.min(sExponent, 1) & 1L << 52);
+        int sLowest = Math.max(sExponent, 1) - 1075 + Long.numberOfTrailingZeros(sMantissa);
+        int nonzero = (int) ((sMantissa | -sMantissa) >> 63); // -1 when s != 0, else 0
+        lowest = Math.min(lowest, (sLowest & nonzero) | (Integer.MAX_VALUE & ~nonzero));
         double total = s + sum;
         if (lowest == Integer.MAX_VALUE) {
             return total == s ? s : -1; // no non-zero value (total is s, or NaN/inf from a value)
