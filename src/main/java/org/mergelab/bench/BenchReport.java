@@ -10,7 +10,8 @@ public final class BenchReport {
         StringBuilder b = new StringBuilder();
         b.append("# Merge benchmark\n\n");
         b.append(String.format(Locale.ROOT, "Command: `%s`  \nMachine: %s  \nModels: %d synthetic Llama-shaped bf16 "
-                + "checkpoints of %.2f GB each (hidden 2048, intermediate 5632, vocab 32000), page cache warm.%n%n",
+                + "checkpoints of %.2f GB each (hidden 2048, intermediate 5632, vocab 32000); every input is read into the "
+                + "page cache again before each timed run.%n%n",
                 command, r.machine(), r.models(), r.modelBytes() / 1e9));
         b.append(String.format(Locale.ROOT, "I/O floor (read every input through a mapping once, write one "
                 + "output-sized file with positional writes, synced to disk as the engine does: in the background every 64 MB, "
@@ -19,9 +20,11 @@ public final class BenchReport {
                 + "(`mergelab --version` in a child JVM), part of every merge's time: %.2f s.%n%n", r.floorSeconds(),
                 r.floor3Seconds(), r.cpCatSeconds(), r.startupSeconds()));
         int cores = Runtime.getRuntime().availableProcessors();
-        b.append(String.format(Locale.ROOT, "1-minute load average: %.2f at the start, %.2f at the end on %d cores%s.%n%n",
-                r.loadStart(), r.loadEnd(), cores, Math.max(r.loadStart(), r.loadEnd()) > 1
-                        ? " (above 1: other work competed with the merges for the cores)" : ""));
+        // the end value counts the benchmark's own merges; only the start says whether other work was running
+        b.append(String.format(Locale.ROOT, "1-minute load average: %.2f at the start, %.2f at the end (which counts "
+                + "these merges) on %d cores%s.%n%n", r.loadStart(), r.loadEnd(), cores, r.loadStart() > 1
+                        ? "; above 1 at the start: the cores were busy when it began (other work, or work that had just "
+                        + "ended, which the 1-minute average still counts)" : ""));
         b.append("| method | threads | median s (process start to finished folder) | input GB/s | × floor "
                 + "| in-process s (plan to synced folder) | × floor | peak RSS | CPU s (user + sys) | runs (s) |\n"
                 + "|---|---|---|---|---|---|---|---|---|---|\n");

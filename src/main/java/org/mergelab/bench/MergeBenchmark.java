@@ -127,6 +127,7 @@ public final class MergeBenchmark {
             startup.add(run(List.of("--version")).seconds());
             if (numpyVersion != null && settings.methods().contains("linear")) {
                 settle();
+                warmCache(models);
                 ChildRun c = numpyLinear(models.subList(0, 2), dir.resolve("numpy-out"));
                 numpy.add(c.seconds());
                 numpyRss[0] = Math.max(numpyRss[0], c.peakRssBytes());
@@ -139,6 +140,9 @@ public final class MergeBenchmark {
                 for (int t : threadCounts) {
                     String key = e.getKey() + "@" + t;
                     settle();
+                    // the page cache as warm for every run: this VM reclaims file pages left idle for a while
+                    // (DAMON), and a 4 GB repetition takes minutes, so inputs read by the floor could be gone
+                    warmCache(models);
                     ChildRun c = merge(e.getValue(), out, t);
                     times.computeIfAbsent(key, k -> new ArrayList<>()).add(c.seconds());
                     inProcess.computeIfAbsent(key, k -> new ArrayList<>()).add(c.inProcessSeconds());
