@@ -17,15 +17,15 @@ public final class Writeback implements AutoCloseable {
     /** Bytes between background syncs of one file. */
     static final long EVERY = 64L << 20;
 
+    private final long every;
     private final FileChannel[] files;
+    /** Per file: bytes written since its last background sync began. */
     private final AtomicLong[] unsynced;
+    private final AtomicLong syncs = new AtomicLong();
     private final Thread thread;
     private final Object signal = new Object();
     private volatile boolean closed;
     private volatile IOException failure;
-
-    private final long every;
-    private final AtomicLong syncs = new AtomicLong();
 
     public Writeback(FileChannel... files) {
         this(EVERY, files);
