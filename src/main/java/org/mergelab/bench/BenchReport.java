@@ -19,10 +19,9 @@ public final class BenchReport {
                 + "External check, `cp` of one model + `cat` of another + `sync`: %.2f s. JVM and CLI start-up "
                 + "(`mergelab --version` in a child JVM), part of every merge's time: %.2f s.%n%n", r.floorSeconds(),
                 r.floor3Seconds(), r.cpCatSeconds(), r.startupSeconds()));
-        int cores = Runtime.getRuntime().availableProcessors();
         // the end value counts the benchmark's own merges; only the start says whether other work was running
         b.append(String.format(Locale.ROOT, "1-minute load average: %.2f at the start, %.2f at the end (which counts "
-                + "these merges) on %d cores%s.%n%n", r.loadStart(), r.loadEnd(), cores, r.loadStart() > 1
+                + "these merges) on %d cores%s.%n%n", r.loadStart(), r.loadEnd(), r.cores(), r.loadStart() > 1
                         ? "; above 1 at the start: the cores were busy when it began (other work, or work that had just "
                         + "ended, which the 1-minute average still counts)" : ""));
         b.append("| method | threads | median s (process start to finished folder) | input GB/s | × floor "

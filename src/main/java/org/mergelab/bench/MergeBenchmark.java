@@ -53,10 +53,11 @@ public final class MergeBenchmark {
      * @param floor3Seconds the same reading three models (the task-vector merges)
      * @param startupSeconds median time of {@code mergelab --version} in a child JVM: the part of every merge's time
      *     that is JVM and CLI start-up, not merging
+     * @param cores the cores the merges ran on
      */
     public record Report(long modelBytes, int models, double floorSeconds, double floor3Seconds, double cpCatSeconds,
-            double startupSeconds, List<Measurement> merges, Baseline numpy, String machine, double loadStart,
-            double loadEnd) {}
+            double startupSeconds, List<Measurement> merges, Baseline numpy, String machine, int cores,
+            double loadStart, double loadEnd) {}
 
     /**
      * The float32 numpy merge the speed is compared against ({@code numpy_linear.py}: the linear merge of the first
@@ -169,7 +170,7 @@ public final class MergeBenchmark {
                 numpyIdentical);
         OutputFolder.deleteRecursively(out);
         return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), median(startup), merges,
-                baseline, machine(), loadStart, EvalBenchmark.loadAverage());
+                baseline, machine(), cores, loadStart, EvalBenchmark.loadAverage());
     }
 
     static SyntheticLlama.Spec spec(long bytes) {
@@ -196,7 +197,8 @@ public final class MergeBenchmark {
         }
     }
 
-    private void warmCache(List<Path> models) throws IOException {
+    /** Pulls every shard of {@code models} through a mapping (see {@link #readMapped}). */
+    private static void warmCache(List<Path> models) throws IOException {
         for (Path m : models) {
             for (Path shard : shards(m)) {
                 readMapped(shard);
@@ -219,11 +221,7 @@ public final class MergeBenchmark {
      */
     private static double floor(List<Path> inputs, long outputBytes, Path target) throws IOException {
         long start = System.nanoTime();
-        for (Path m : inputs) {
-            for (Path shard : shards(m)) {
-                readMapped(shard);
-            }
-        }
+        warmCache(inputs);
         Files.deleteIfExists(target);
         try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                 Writeback writeback = new Writeback(ch)) {

@@ -64,7 +64,7 @@ public final class Writeback implements AutoCloseable {
                     }
                 }
                 if (due >= 0 && !closed) {
-                    unsynced[due].addAndGet(-unsynced[due].get()); // what is written from here on waits for the next
+                    unsynced[due].set(0); // bytes written from here on count towards the next sync
                     files[due].force(false);
                     syncs.incrementAndGet();
                 }
