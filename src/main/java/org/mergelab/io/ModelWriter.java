@@ -40,6 +40,7 @@ public final class ModelWriter implements AutoCloseable {
     private final AtomicLongArray written;
     private final FileChannel[] channels;
     private Writeback writeback;
+    private WriteQueue queue;
 
     private record Shard(String fileName, List<Integer> tensorIndexes, byte[] header, long dataBytes) {}
 
@@ -98,6 +99,8 @@ public final class ModelWriter implements AutoCloseable {
                 writeFully(ch, head, 0);
             }
             writeback = new Writeback(channels);
+            Path[] paths = shards.stream().map(shard -> dir.resolve(shard.fileName)).toArray(Path[]::new);
+            queue = new WriteQueue((file, tensor, bytes) -> wrote(tensor, bytes), paths, channels);
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -179,12 +182,37 @@ public final class ModelWriter implements AutoCloseable {
         }
         try {
             writeFully(channels[shardOf[index]], src, position[index] + offsetInTensor);
-            writeback.wrote(shardOf[index], len);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + dir.resolve(shards.get(shardOf[index]).fileName) + ": "
                     + e.getMessage(), e);
         }
-        written.addAndGet(index, len);
+        wrote(index, len);
+    }
+
+    private void wrote(int index, int bytes) {
+        writeback.wrote(shardOf[index], bytes);
+        written.addAndGet(index, bytes);
+    }
+
+    /**
+     * A direct little-endian buffer of {@code bytes} bytes for {@link #writeLater}, from a small pool: waits while all
+     * of the pool's buffers are queued.
+     */
+    public ByteBuffer buffer(int bytes) {
+        return queue.buffer(bytes);
+    }
+
+    /**
+     * As {@link #write}, but done later on the writer's own thread (in the order handed over): {@code src} must come
+     * from {@link #buffer} and belongs to the writer from here on. A failed write is thrown by a later call or by
+     * {@link #finish}.
+     */
+    public void writeLater(int index, long offsetInTensor, ByteBuffer src) {
+        int len = src.remaining();
+        if (offsetInTensor < 0 || offsetInTensor + len > tensors.get(index).byteSize()) {
+            throw new IllegalArgumentException("write past the end of " + tensors.get(index).name());
+        }
+        queue.write(shardOf[index], position[index] + offsetInTensor, src, index);
     }
 
     /**
@@ -192,6 +220,7 @@ public final class ModelWriter implements AutoCloseable {
      * are several shards.
      */
     public void finish() throws IOException {
+        queue.finish();
         for (int i = 0; i < tensors.size(); i++) {
             if (written.get(i) != tensors.get(i).byteSize()) {
                 throw new IllegalStateException("tensor " + tensors.get(i).name() + " got " + written.get(i)
@@ -235,6 +264,9 @@ public final class ModelWriter implements AutoCloseable {
 
     @Override
     public void close() {
+        if (queue != null) {
+            queue.close();
+        }
         if (writeback != null) {
             writeback.close();
         }

@@ -2,7 +2,6 @@ package org.mergelab.merge;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 import org.mergelab.io.FloatCodec;
 import org.mergelab.io.ModelWriter;
@@ -14,7 +13,6 @@ public final class SafetensorsSink implements TensorSink {
     private static final long COPY_PIECE = 8L << 20;
 
     private final ModelWriter writer;
-    private final ThreadLocal<ByteBuffer> buffers = new ThreadLocal<>();
 
     public SafetensorsSink(ModelWriter writer) {
         this.writer = writer;
@@ -24,9 +22,9 @@ public final class SafetensorsSink implements TensorSink {
     public int write(int tensor, long offset, float[] values, int n) {
         OutTensor t = writer.tensors().get(tensor);
         int width = t.dtype().width();
-        ByteBuffer buf = buffer(n * width);
+        ByteBuffer buf = writer.buffer(n * width);
         int largest = FloatCodec.encode(t.dtype(), values, n, MemorySegment.ofBuffer(buf));
-        writer.write(tensor, offset * width, buf);
+        writer.writeLater(tensor, offset * width, buf); // the worker goes on while the writer's thread writes
         return largest;
     }
 
@@ -37,15 +35,5 @@ public final class SafetensorsSink implements TensorSink {
             long len = Math.min(COPY_PIECE, size - pos);
             writer.write(tensor, pos, bytes.asSlice(pos, len).asByteBuffer());
         }
-    }
-
-    private ByteBuffer buffer(int bytes) {
-        ByteBuffer b = buffers.get();
-        if (b == null || b.capacity() < bytes) {
-            b = ByteBuffer.allocateDirect(Math.max(bytes, 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
-            buffers.set(b);
-        }
-        b.clear().limit(bytes);
-        return b;
     }
 }
