@@ -173,30 +173,19 @@ final class DellaMagPrune implements Sparsifier {
      * {@code CounterRandom.uniform}) is below {@code ⌈p(r)·2⁵³⌉}, and {@code p} never decreases with {@code r}. So a
      * histogram of the keys' top bits, which bounds each element's rank to its bucket's range, decides every element
      * whose draw is below the bound of the bucket's lowest rank or at least that of its highest; only the few others
-     * (their draw falls between) are ranked exactly, among their bucket. Returns false, having changed nothing, when
-     * there are too many of those (many equal keys), for the caller to sort instead.
+     * (their draw falls between) are ranked exactly ({@link #rankUndecided}). Returns false, having changed nothing,
+     * when that would take too long (crowded buckets, e.g. of equal keys), for the caller to sort instead.
      */
     static boolean pruneRow(float[] tau, int start, int len, long offset, double density, double eps, long key,
             RowScratch rs) {
         int[] keys = rs.keys;
-        int[] exponents = rs.exponents;
-        java.util.Arrays.fill(exponents, 0);
         int max = 0;
         for (int i = 0; i < len; i++) {
             int k = TaskVectors.magnitudeKey(tau[start + i]);
             keys[i] = k;
-            exponents[k >>> 23]++;
             max = Math.max(max, k);
         }
-        // fine buckets (one per bf16 value: 128 per binade) from the binade below which at most 1/64 of the row's
-        // non-zero keys lie; everything below (zeros and subnormals too) goes to bucket 0
-        int tail = len / 64;
-        int floor = 1;
-        for (int below = exponents[1]; floor < 255 && below <= tail; below += exponents[++floor]) {
-            // floor: the lowest binade with more than `tail` normal keys at or below it
-        }
-        floor = Math.min(floor, max >>> 23); // the largest key's binade is always in fine buckets
-        int first = floor << 7;
+        int first = firstFineBucket(keys, len, max, rs.exponents);
         int buckets = (max >>> 16) - first + 2;
         if (buckets > 4 * len + 1024) {
             return false; // keys spread over too many binades (infinities, NaN): sort
@@ -224,7 +213,8 @@ final class DellaMagPrune implements Sparsifier {
         long[] draws = rs.draws;
         TaskVectorKernels.draws(key, offset + start, len, draws);
         int[] decide = rs.decide;
-        int undecided = 0;
+        int[] undecided = rs.undecided;
+        int u = 0;
         for (int i = 0; i < len; i++) {
             int b = bucket(keys[i], first);
             long m = draws[i];
@@ -234,60 +224,93 @@ final class DellaMagPrune implements Sparsifier {
             int atLeast = (int) (((m - dropFrom[b]) >>> 63) ^ 1);
             int d = 2 * below + atLeast - 1;
             decide[i] = d;
-            undecided += d >>> 31;
+            undecided[u] = i; // listed in index order
+            u += d >>> 31;
         }
-        if (undecided > 0) {
-            // the members of each bucket in index order, and each element's place among them
-            int[] members = rs.members;
-            int[] place = rs.place;
-            int[] at = rs.at;
-            byte[] equal = rs.equal; // per bucket: 0 not looked at, 1 all its keys equal, 2 not
-            System.arraycopy(low, 0, at, 0, buckets);
-            java.util.Arrays.fill(equal, 0, buckets, (byte) 0);
-            for (int i = 0; i < len; i++) {
-                int q = at[bucket(keys[i], first)]++;
-                members[q] = i;
-                place[i] = q;
-            }
-            long work = 0;
-            for (int i = 0; i < len; i++) {
-                if (decide[i] >= 0) {
-                    continue;
-                }
-                int k = keys[i];
-                int b = bucket(k, first);
-                int end = low[b] + count[b];
-                if (equal[b] == 0) {
-                    boolean same = true;
-                    for (int q = low[b]; q < end; q++) {
-                        same &= keys[members[q]] == k;
-                    }
-                    equal[b] = (byte) (same ? 1 : 2);
-                    work += count[b];
-                }
-                // rank: ascending keys, the higher index first among equal ones
-                int r;
-                if (equal[b] == 1) {
-                    r = low[b] + (end - 1 - place[i]); // all equal: the members after it come first
-                } else {
-                    r = low[b];
-                    for (int q = low[b]; q < end; q++) {
-                        int o = members[q];
-                        int ko = keys[o];
-                        r += ko < k || (ko == k && o > i) ? 1 : 0;
-                    }
-                    work += count[b];
-                }
-                if (work > 8L * len + 256) {
-                    return false; // too many keys share buckets: sorting is cheaper
-                }
-                decide[i] = draws[i] < limit((density - eps) + 2 * eps * r / (len - 1)) ? 1 : 0;
-            }
+        if (u > 0 && !rankUndecided(keys, len, first, undecided, u, low, draws, density, eps, decide, rs)) {
+            return false;
         }
         for (int i = 0; i < len; i++) {
             tau[start + i] = Float.intBitsToFloat(Float.floatToRawIntBits(tau[start + i]) & -decide[i]);
         }
         return true;
+    }
+
+    /**
+     * Where fine buckets (one per bf16 value: 128 per binade) start, as a bf16 magnitude: at the binade below which
+     * about 1/64 of the row's normal keys lie, estimated from every 8th key (the choice moves work between the passes,
+     * never changes the result); everything below, zeros and subnormals too, shares bucket 0. The largest key's binade
+     * is always in fine buckets.
+     */
+    private static int firstFineBucket(int[] keys, int len, int max, int[] exponents) {
+        java.util.Arrays.fill(exponents, 0);
+        for (int i = 0; i < len; i += 8) {
+            exponents[keys[i] >>> 23]++;
+        }
+        int tail = (len + 7) / 8 / 64;
+        int floor = 1;
+        for (int below = exponents[1]; floor < 255 && below <= tail; below += exponents[++floor]) {
+            // floor: the lowest binade with more than `tail` sampled normal keys at or below it
+        }
+        return Math.min(floor, max >>> 23) << 7;
+    }
+
+    /**
+     * Decides the {@code u} undecided elements (row indices in {@code undecided}, ascending) by their exact rank: the
+     * elements that rank below one are those of lower buckets ({@code low[b]} of them), and those of its own bucket with
+     * a smaller key or an equal key at a higher index. One pass over the row gathers the members of just the buckets
+     * needed, and counts zeros apart: a task vector often holds many (weights a fine-tune left unchanged), they rank
+     * below every other key, and among themselves by index alone. False, deciding nothing, when comparing each
+     * undecided element with every gathered member would cost more than sorting the row.
+     */
+    private static boolean rankUndecided(int[] keys, int len, int first, int[] undecided, int u, int[] low,
+            long[] draws, double density, double eps, int[] decide, RowScratch rs) {
+        byte[] marked = rs.marked;
+        for (int q = 0; q < u; q++) {
+            int k = keys[undecided[q]];
+            marked[bucket(k, first)] |= (byte) nonzero(k);
+        }
+        int[] members = rs.members;
+        int[] zerosBefore = rs.zerosBefore;
+        int s = 0;
+        int zeros = 0;
+        for (int i = 0; i < len; i++) {
+            int k = keys[i];
+            int nonzero = nonzero(k);
+            members[s] = i; // kept only when its bucket is marked and it is not a zero; without a branch
+            s += marked[bucket(k, first)] & nonzero;
+            zerosBefore[i] = zeros;
+            zeros += nonzero ^ 1;
+        }
+        for (int q = 0; q < u; q++) {
+            marked[bucket(keys[undecided[q]], first)] = 0;
+        }
+        if ((long) u * s > 8L * len + 256) {
+            return false;
+        }
+        for (int q = 0; q < u; q++) {
+            int i = undecided[q];
+            int k = keys[i];
+            int r;
+            if (k == 0) {
+                r = zeros - 1 - zerosBefore[i]; // the zeros after it rank below it
+            } else {
+                int b = bucket(k, first);
+                r = low[b] + (b == bucket(0, first) ? zeros : 0); // zeros share the lowest bucket
+                for (int m = 0; m < s; m++) {
+                    int o = members[m];
+                    int ko = keys[o];
+                    r += bucket(ko, first) == b && (ko < k || (ko == k && o > i)) ? 1 : 0;
+                }
+            }
+            decide[i] = draws[i] < limit((density - eps) + 2 * eps * r / (len - 1)) ? 1 : 0;
+        }
+        return true;
+    }
+
+    /** 1 for a non-zero key, 0 for zero. */
+    private static int nonzero(int key) {
+        return (key | -key) >>> 31;
     }
 
     /** {@code ⌈p·2⁵³⌉}: a draw {@code m} (as {@code uniform = m·2⁻⁵³}) is below {@code p} exactly when below this. */
@@ -300,16 +323,15 @@ final class DellaMagPrune implements Sparsifier {
         int[] keys = new int[0];
         final int[] exponents = new int[256];
         int[] decide = new int[0];
+        int[] undecided = new int[0];
         int[] members = new int[0];
-        int[] place = new int[0];
+        int[] zerosBefore = new int[0];
         long[] draws = new long[0];
         int[] count = new int[0];
         int[] low = new int[0];
-        int[] at = new int[0];
         long[] keepBelow = new long[0];
         long[] dropFrom = new long[0];
-        byte[] equal = new byte[0];
-
+        byte[] marked = new byte[0];
         private static final ThreadLocal<RowScratch> MINE = ThreadLocal.withInitial(RowScratch::new);
 
         static RowScratch of(int len) {
@@ -317,8 +339,9 @@ final class DellaMagPrune implements Sparsifier {
             if (rs.keys.length < len) {
                 rs.keys = new int[len];
                 rs.decide = new int[len];
+                rs.undecided = new int[len];
                 rs.members = new int[len];
-                rs.place = new int[len];
+                rs.zerosBefore = new int[len];
                 rs.draws = new long[len];
             }
             return rs;
@@ -328,10 +351,9 @@ final class DellaMagPrune implements Sparsifier {
             if (count.length < buckets) {
                 count = new int[buckets];
                 low = new int[buckets];
-                at = new int[buckets];
                 keepBelow = new long[buckets];
                 dropFrom = new long[buckets];
-                equal = new byte[buckets];
+                marked = new byte[buckets];
             }
         }
     }

@@ -366,6 +366,38 @@ class TaskVectorKernelsTest {
         }
     }
 
+    /**
+     * Rows like a weight matrix's task vector (normal values, a share of them exactly zero: weights a fine-tune left
+     * unchanged) are decided from buckets, not sorted, and the kept elements are the sort's.
+     */
+    @Test
+    void dellaDecidesTypicalRowsWithoutTheSort() {
+        Random r = new Random(9);
+        for (int rep = 0; rep < 40; rep++) {
+            int len = rep % 2 == 0 ? 2048 : 5632;
+            double zeros = rep % 4 < 2 ? 0 : 0.2;
+            float[] tau = new float[len];
+            for (int j = 0; j < len; j++) {
+                tau[j] = r.nextDouble() < zeros ? 0f : LegacyDifferentialTest.bf16(r.nextGaussian() * 1e-3);
+            }
+            double density = 0.3 + 0.4 * r.nextDouble();
+            long key = r.nextLong();
+            float[] bucketed = tau.clone();
+            assertTrue(DellaMagPrune.pruneRow(bucketed, 0, len, 7L * len, density, 0.15, key,
+                    DellaMagPrune.RowScratch.of(len)), "decided without sorting, zeros " + zeros);
+            float[] sorted = tau.clone();
+            DellaMagPrune.fast = false;
+            try {
+                DellaMagPrune.prune(sorted, 7L * len, len, len, density, 0.15, key, null, "w");
+            } finally {
+                DellaMagPrune.fast = true;
+            }
+            for (int j = 0; j < len; j++) {
+                assertEquals(Float.floatToRawIntBits(sorted[j]), Float.floatToRawIntBits(bucketed[j]), "at " + j);
+            }
+        }
+    }
+
     /** Recorded kept bits give a mask's output back exactly, and count what it zeroed. */
     @Test
     void keptBitsReplayAMask() {
