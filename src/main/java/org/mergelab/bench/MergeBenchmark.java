@@ -119,9 +119,12 @@ public final class MergeBenchmark {
             // the first write of a repetition runs slow on this VM (write-back of the deleted outputs); an
             // unrecorded run absorbs that so the floors are not flattered into looking slow
             floor(models.subList(0, 2), modelBytes, dir.resolve("floor.bin"));
+            // the inputs in the page cache, as every merge below finds them: this VM evicts idle file pages
             settle();
+            warmCache(models);
             floor.add(floor(models.subList(0, 2), modelBytes, dir.resolve("floor.bin")));
             settle();
+            warmCache(models);
             floor3.add(floor(models, modelBytes, dir.resolve("floor.bin")));
             settle();
             cpCat.add(cpCat(models, dir.resolve("cp-out")));
