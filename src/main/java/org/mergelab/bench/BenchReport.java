@@ -13,9 +13,10 @@ public final class BenchReport {
                 + "checkpoints of %.2f GB each (hidden 2048, intermediate 5632, vocab 32000); every input is read into the "
                 + "page cache again before each timed run.%n%n",
                 command, r.machine(), r.models(), r.modelBytes() / 1e9));
-        b.append(String.format(Locale.ROOT, "I/O floor (read every byte of every input once through a mapping, into a 1 MiB buffer as `cat` reads, "
-                + "and meanwhile, on a second thread, write one output-sized file with positional writes, synced to disk as the "
-                + "engine does: in the background every 64 MB, then fsync; done when both are): **%.2f s** for 2 inputs, **%.2f s** for 3. "
+        b.append(String.format(Locale.ROOT, "I/O floor (read every byte of every input once through a mapping, into "
+                + "a 1 MiB buffer as `cat` reads, and meanwhile, on a second thread, write one output-sized file with "
+                + "positional writes, synced to disk as the engine does: in the background every 64 MB, then fsync; done "
+                + "when both are): **%.2f s** for 2 inputs, **%.2f s** for 3. "
                 + "External check, `cp` of one model + `cat` of another + `sync`: %.2f s. JVM and CLI start-up "
                 + "(`mergelab --version` in a child JVM), part of every merge's time: %.2f s.%n%n", r.floorSeconds(),
                 r.floor3Seconds(), r.cpCatSeconds(), r.startupSeconds()));

@@ -27,8 +27,8 @@ import org.mergelab.zoo.SyntheticLlama;
 /**
  * Merge speed against the machine's I/O floor, measured in one run: synthetic Llama-shaped bf16 models (cached), the
  * floor (read every byte of every input once while another thread writes one output-sized file, the way the engine
- * does: mmap reads, positional writes, fsync; plus {@code cp} + {@code cat} as an external check), and each method's full {@code merge} as a child
- * process (start to finished folder), repetitions alternating, medians reported.
+ * does: mmap reads, positional writes, fsync; plus {@code cp} + {@code cat} as an external check), and each method's
+ * full {@code merge} as a child process (start to finished folder), repetitions alternating, medians reported.
  */
 public final class MergeBenchmark {
     /** What to run. */

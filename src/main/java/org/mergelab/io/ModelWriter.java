@@ -177,9 +177,7 @@ public final class ModelWriter implements AutoCloseable {
      */
     public void write(int index, long offsetInTensor, ByteBuffer src) {
         int len = src.remaining();
-        if (offsetInTensor < 0 || offsetInTensor + len > tensors.get(index).byteSize()) {
-            throw new IllegalArgumentException("write past the end of " + tensors.get(index).name());
-        }
+        checkRange(index, offsetInTensor, len);
         try {
             writeFully(channels[shardOf[index]], src, position[index] + offsetInTensor);
         } catch (IOException e) {
@@ -208,11 +206,14 @@ public final class ModelWriter implements AutoCloseable {
      * {@link #finish}.
      */
     public void writeLater(int index, long offsetInTensor, ByteBuffer src) {
-        int len = src.remaining();
+        checkRange(index, offsetInTensor, src.remaining());
+        queue.write(shardOf[index], position[index] + offsetInTensor, src, index);
+    }
+
+    private void checkRange(int index, long offsetInTensor, int len) {
         if (offsetInTensor < 0 || offsetInTensor + len > tensors.get(index).byteSize()) {
             throw new IllegalArgumentException("write past the end of " + tensors.get(index).name());
         }
-        queue.write(shardOf[index], position[index] + offsetInTensor, src, index);
     }
 
     /**
