@@ -227,7 +227,8 @@ final class DellaMagPrune implements Sparsifier {
             undecided[u] = i; // listed in index order
             u += d >>> 31;
         }
-        if (u > 0 && !rankUndecided(keys, len, first, undecided, u, low, draws, density, eps, decide, rs)) {
+        if (u > 0 && !rankUndecided(keys, len, first, buckets, undecided, u, low, count, draws, density, eps, decide,
+                rs)) {
             return false;
         }
         for (int i = 0; i < len; i++) {
@@ -258,36 +259,47 @@ final class DellaMagPrune implements Sparsifier {
     /**
      * Decides the {@code u} undecided elements (row indices in {@code undecided}, ascending) by their exact rank: the
      * elements that rank below one are those of lower buckets ({@code low[b]} of them), and those of its own bucket with
-     * a smaller key or an equal key at a higher index. One pass over the row gathers the members of just the buckets
-     * needed, and counts zeros apart: a task vector often holds many (weights a fine-tune left unchanged), they rank
-     * below every other key, and among themselves by index alone. False, deciding nothing, when comparing each
-     * undecided element with every gathered member would cost more than sorting the row.
+     * a smaller key or an equal key at a higher index. One pass over the row lists the members of just the buckets
+     * needed (a branch rarely taken), and counts zeros apart: a task vector often holds many (weights a fine-tune left
+     * unchanged), they rank below every other key, and among themselves by index alone. A bucket whose members all have
+     * one key (common: a bf16 fine-tune's task vector takes few distinct values) ranks them by index alone too. False,
+     * deciding nothing, when the comparisons would cost more than sorting the row.
      */
-    private static boolean rankUndecided(int[] keys, int len, int first, int[] undecided, int u, int[] low,
-            long[] draws, double density, double eps, int[] decide, RowScratch rs) {
+    private static boolean rankUndecided(int[] keys, int len, int first, int bucketCount, int[] undecided, int u,
+            int[] low, int[] count, long[] draws, double density, double eps, int[] decide, RowScratch rs) {
+        // each needed bucket's list, in index order and without zeros, ends at members[at[b]]; every other bucket's
+        // at[b] is a scratch slot past the lists, so the pass below has no branch
+        int[] at = rs.at;
         byte[] marked = rs.marked;
+        java.util.Arrays.fill(at, 0, bucketCount, len);
+        int listed = 0;
         for (int q = 0; q < u; q++) {
             int k = keys[undecided[q]];
-            marked[bucket(k, first)] |= (byte) nonzero(k);
+            int b = bucket(k, first);
+            if (k != 0 && marked[b] == 0) {
+                marked[b] = LISTED;
+                at[b] = listed;
+                listed += count[b];
+            }
         }
         int[] members = rs.members;
+        int[] place = rs.place;
         int[] zerosBefore = rs.zerosBefore;
-        int s = 0;
         int zeros = 0;
         for (int i = 0; i < len; i++) {
             int k = keys[i];
+            int b = bucket(k, first);
             int nonzero = nonzero(k);
-            members[s] = i; // kept only when its bucket is marked and it is not a zero; without a branch
-            s += marked[bucket(k, first)] & nonzero;
+            int slot = at[b];
+            members[slot] = i;
+            place[i] = slot;
+            at[b] = slot + (marked[b] & nonzero);
             zerosBefore[i] = zeros;
             zeros += nonzero ^ 1;
         }
-        for (int q = 0; q < u; q++) {
-            marked[bucket(keys[undecided[q]], first)] = 0;
-        }
-        if ((long) u * s > 8L * len + 256) {
-            return false;
-        }
+        int zeroBucket = bucket(0, first);
+        long work = 0;
+        boolean done = true;
         for (int q = 0; q < u; q++) {
             int i = undecided[q];
             int k = keys[i];
@@ -296,16 +308,48 @@ final class DellaMagPrune implements Sparsifier {
                 r = zeros - 1 - zerosBefore[i]; // the zeros after it rank below it
             } else {
                 int b = bucket(k, first);
-                r = low[b] + (b == bucket(0, first) ? zeros : 0); // zeros share the lowest bucket
-                for (int m = 0; m < s; m++) {
-                    int o = members[m];
-                    int ko = keys[o];
-                    r += bucket(ko, first) == b && (ko < k || (ko == k && o > i)) ? 1 : 0;
+                int end = at[b]; // one past the bucket's last listed member
+                int begin = end - (count[b] - (b == zeroBucket ? zeros : 0));
+                r = low[b] + (b == zeroBucket ? zeros : 0);
+                if (marked[b] == LISTED) {
+                    marked[b] = allEqual(keys, members, begin, end, k) ? ONE_KEY : MIXED;
+                    work += end - begin;
+                }
+                if (marked[b] == ONE_KEY) {
+                    r += end - 1 - place[i]; // the members after it rank below it
+                } else {
+                    for (int m = begin; m < end; m++) {
+                        int o = members[m];
+                        int ko = keys[o];
+                        r += ko < k || (ko == k && o > i) ? 1 : 0;
+                    }
+                    work += end - begin;
+                }
+                if (work > 8L * len + 256) {
+                    done = false;
+                    break;
                 }
             }
             decide[i] = draws[i] < limit((density - eps) + 2 * eps * r / (len - 1)) ? 1 : 0;
         }
-        return true;
+        for (int q = 0; q < u; q++) {
+            marked[bucket(keys[undecided[q]], first)] = 0;
+        }
+        return done;
+    }
+
+    /** States of a bucket in {@link #rankUndecided}: not needed (0), listed, and once looked at: one key or more. */
+    private static final byte LISTED = 1;
+    private static final byte ONE_KEY = 2;
+    private static final byte MIXED = 3;
+
+    /** Whether every listed member {@code members[begin, end)} has key {@code k}. */
+    private static boolean allEqual(int[] keys, int[] members, int begin, int end, int k) {
+        boolean same = true;
+        for (int m = begin; m < end; m++) {
+            same &= keys[members[m]] == k;
+        }
+        return same;
     }
 
     /** 1 for a non-zero key, 0 for zero. */
@@ -325,10 +369,12 @@ final class DellaMagPrune implements Sparsifier {
         int[] decide = new int[0];
         int[] undecided = new int[0];
         int[] members = new int[0];
+        int[] place = new int[0];
         int[] zerosBefore = new int[0];
         long[] draws = new long[0];
         int[] count = new int[0];
         int[] low = new int[0];
+        int[] at = new int[0];
         long[] keepBelow = new long[0];
         long[] dropFrom = new long[0];
         byte[] marked = new byte[0];
@@ -340,7 +386,8 @@ final class DellaMagPrune implements Sparsifier {
                 rs.keys = new int[len];
                 rs.decide = new int[len];
                 rs.undecided = new int[len];
-                rs.members = new int[len];
+                rs.members = new int[len + 1]; // + rankUndecided's scratch slot
+                rs.place = new int[len];
                 rs.zerosBefore = new int[len];
                 rs.draws = new long[len];
             }
@@ -351,6 +398,7 @@ final class DellaMagPrune implements Sparsifier {
             if (count.length < buckets) {
                 count = new int[buckets];
                 low = new int[buckets];
+                at = new int[buckets];
                 keepBelow = new long[buckets];
                 dropFrom = new long[buckets];
                 marked = new byte[buckets];

@@ -367,8 +367,9 @@ class TaskVectorKernelsTest {
     }
 
     /**
-     * Rows like a weight matrix's task vector (normal values, a share of them exactly zero: weights a fine-tune left
-     * unchanged) are decided from buckets, not sorted, and the kept elements are the sort's.
+     * Rows like a weight matrix's task vector (normal values, or the few distinct values of a bf16 fine-tune's, and a
+     * share of them exactly zero: weights a fine-tune left unchanged) are decided from buckets, not sorted, and the kept
+     * elements are the sort's.
      */
     @Test
     void dellaDecidesTypicalRowsWithoutTheSort() {
@@ -376,15 +377,21 @@ class TaskVectorKernelsTest {
         for (int rep = 0; rep < 40; rep++) {
             int len = rep % 2 == 0 ? 2048 : 5632;
             double zeros = rep % 4 < 2 ? 0 : 0.2;
+            boolean fewValues = rep % 8 >= 4;
             float[] tau = new float[len];
             for (int j = 0; j < len; j++) {
-                tau[j] = r.nextDouble() < zeros ? 0f : LegacyDifferentialTest.bf16(r.nextGaussian() * 1e-3);
+                // a bf16 fine-tune's task vector: the difference of two bf16 weights, a few bf16 steps of the base's
+                // binade, so few distinct values (buckets of one key); or any normal values
+                float base = LegacyDifferentialTest.bf16(r.nextGaussian() * 0.02);
+                float ft = Float.intBitsToFloat(Float.floatToRawIntBits(base) + ((r.nextInt(7) - 3) << 16));
+                float any = LegacyDifferentialTest.bf16(r.nextGaussian() * 1e-3);
+                tau[j] = r.nextDouble() < zeros ? 0f : fewValues ? ft - base : any;
             }
             double density = 0.3 + 0.4 * r.nextDouble();
             long key = r.nextLong();
             float[] bucketed = tau.clone();
             assertTrue(DellaMagPrune.pruneRow(bucketed, 0, len, 7L * len, density, 0.15, key,
-                    DellaMagPrune.RowScratch.of(len)), "decided without sorting, zeros " + zeros);
+                    DellaMagPrune.RowScratch.of(len)), "decided without sorting, zeros " + zeros + ", few values " + fewValues);
             float[] sorted = tau.clone();
             DellaMagPrune.fast = false;
             try {
