@@ -259,8 +259,8 @@ final class DellaMagPrune implements Sparsifier {
     /**
      * Decides the {@code u} undecided elements (row indices in {@code undecided}, ascending) by their exact rank: the
      * elements that rank below one are those of lower buckets ({@code low[b]} of them), and those of its own bucket with
-     * a smaller key or an equal key at a higher index. One pass over the row lists the members of just the buckets
-     * needed (a branch rarely taken), and counts zeros apart: a task vector often holds many (weights a fine-tune left
+     * a smaller key or an equal key at a higher index. One branch-free pass over the row lists the members of just
+     * the buckets needed, and counts zeros apart: a task vector often holds many (weights a fine-tune left
      * unchanged), they rank below every other key, and among themselves by index alone. A bucket whose members all have
      * one key (common: a bf16 fine-tune's task vector takes few distinct values) ranks them by index alone too. False,
      * deciding nothing, when the comparisons would cost more than sorting the row.
