@@ -134,7 +134,7 @@ final class DellaMagPrune implements Sparsifier {
         for (int start = 0; start < n; start += len) {
             int[] order = ascendingOrder(tau, start, len);
             for (int r = 0; r < len; r++) {
-                prob[start + order[r]] = len == 1 ? density : (density - eps) + 2 * eps * r / (len - 1);
+                prob[start + order[r]] = len == 1 ? density : keepProbability(density, eps, r, len);
             }
         }
         // the draws in index order, vectorized (a branch on them would be mispredicted half the time)
@@ -155,7 +155,7 @@ final class DellaMagPrune implements Sparsifier {
         double[] prob = probabilities(len);
         int[] order = ascendingOrder(tau, start, len);
         for (int r = 0; r < len; r++) {
-            prob[order[r]] = (density - eps) + 2 * eps * r / (len - 1);
+            prob[order[r]] = keepProbability(density, eps, r, len);
         }
         float[] row = java.util.Arrays.copyOfRange(tau, start, start + len);
         CounterRandom.retain(key, offset + start, row, prob, 0, len);
@@ -205,8 +205,8 @@ final class DellaMagPrune implements Sparsifier {
             int c = count[b];
             low[b] = rank;
             if (c > 0) {
-                keepBelow[b] = limit((density - eps) + 2 * eps * rank / (len - 1));
-                dropFrom[b] = limit((density - eps) + 2 * eps * (rank + c - 1) / (len - 1));
+                keepBelow[b] = limit(keepProbability(density, eps, rank, len));
+                dropFrom[b] = limit(keepProbability(density, eps, rank + c - 1, len));
             }
             rank += c;
         }
@@ -308,9 +308,10 @@ final class DellaMagPrune implements Sparsifier {
                 r = zeros - 1 - zerosBefore[i]; // the zeros after it rank below it
             } else {
                 int b = bucket(k, first);
+                int zerosHere = b == zeroBucket ? zeros : 0; // counted in the bucket, left out of its list
                 int end = at[b]; // one past the bucket's last listed member
-                int begin = end - (count[b] - (b == zeroBucket ? zeros : 0));
-                r = low[b] + (b == zeroBucket ? zeros : 0);
+                int begin = end - (count[b] - zerosHere);
+                r = low[b] + zerosHere;
                 if (marked[b] == LISTED) {
                     marked[b] = allEqual(keys, members, begin, end, k) ? ONE_KEY : MIXED;
                     work += end - begin;
@@ -330,7 +331,7 @@ final class DellaMagPrune implements Sparsifier {
                     break;
                 }
             }
-            decide[i] = draws[i] < limit((density - eps) + 2 * eps * r / (len - 1)) ? 1 : 0;
+            decide[i] = draws[i] < limit(keepProbability(density, eps, r, len)) ? 1 : 0;
         }
         for (int q = 0; q < u; q++) {
             marked[bucket(keys[undecided[q]], first)] = 0;
@@ -355,6 +356,14 @@ final class DellaMagPrune implements Sparsifier {
     /** 1 for a non-zero key, 0 for zero. */
     private static int nonzero(int key) {
         return (key | -key) >>> 31;
+    }
+
+    /**
+     * The keep probability of 0-based rank {@code r} (ascending {@code |τ|}) in a row of {@code len ≥ 2} elements. The
+     * sort and the buckets both compute it here, so they agree bit for bit.
+     */
+    private static double keepProbability(double density, double eps, int r, int len) {
+        return (density - eps) + 2 * eps * r / (len - 1);
     }
 
     /** {@code ⌈p·2⁵³⌉}: a draw {@code m} (as {@code uniform = m·2⁻⁵³}) is below {@code p} exactly when below this. */
