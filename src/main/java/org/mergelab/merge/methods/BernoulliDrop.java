@@ -37,8 +37,12 @@ final class BernoulliDrop implements Sparsifier {
             scale[m] = rescale == Rescale.INVERSE_DENSITY && active[m] ? 1 / density[m] : 1;
         }
         if (rescale == Rescale.L1) {
-            // the draws again are as cheap as replaying recorded bits (measured), so none are kept
-            scale = Sparsifier.l1Factors(job, tv, active, drop);
+            // the draws again are as cheap as replaying recorded bits (measured), so none are kept; the sums come
+            // straight from the draws, without the masked vector (one pass of the lanes instead of three)
+            scale = Sparsifier.l1Factors(job, tv, active, drop, null,
+                    (t, m, offset, in, from, to, into, s, kept) -> TaskVectorKernels.randomMaskAbsSums(
+                            in[t.inputs[m]], in[t.base], from, to, key[m], offset, limit[m], into, s,
+                            kept));
         }
         return mask(active, key, limit, scale);
     }

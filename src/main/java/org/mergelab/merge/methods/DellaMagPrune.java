@@ -61,7 +61,7 @@ final class DellaMagPrune implements Sparsifier {
         if (rescale == Rescale.L1) {
             Sparsifier.Kept kept = Sparsifier.Kept.forTensor(job, k);
             scale = Sparsifier.l1Factors(job, tv, active, mask(active, density, eps, key, rowLength, tensor, false,
-                    scale), kept);
+                    scale), kept, null);
             return Sparsifier.replaying(mask(active, density, eps, key, rowLength, tensor, false, scale), kept);
         }
         return mask(active, density, eps, key, rowLength, tensor, rescale == Rescale.INVERSE_DENSITY, scale);

@@ -140,14 +140,26 @@ interface Sparsifier {
      * @param masked makes task vector {@code m}'s masked chunk
      */
     static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked) {
-        return l1Factors(job, tv, active, masked, null);
+        return l1Factors(job, tv, active, masked, null, null);
+    }
+
+    /**
+     * A mask that can sum a block's {@code |τ|} and {@code |masked τ|} without making the masked vector (DARE's: the
+     * draws are a function of the index): {@code into[0] = s + Σ|τ|}, {@code into[1] = kept + Σ|masked τ|} over
+     * {@code [from, to)} of task vector {@code m}, as float64 sums in index order; false, {@code into} untouched,
+     * when it cannot give them exactly (then the caller masks and sums as for any mask).
+     */
+    interface FusedL1 {
+        boolean sums(TaskVectors tv, int m, long offset, float[][] in, int from, int to, double[] into, double s,
+                double kept);
     }
 
     /**
      * As {@link #l1Factors(TensorJob, TaskVectors, boolean[], Mask)}, also recording in {@code kept} (when not null)
      * which elements the mask kept, so the output pass replays them instead of drawing (or ranking) again.
      */
-    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked, Kept kept) {
+    static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked, Kept kept,
+            FusedL1 fused) {
         int k = tv.count();
         int[] models = java.util.stream.IntStream.range(0, k).filter(m -> active[m]).toArray();
         int a = models.length;
@@ -164,9 +176,20 @@ interface Sparsifier {
                 double[] lanes = new double[2 * a];
                 double[] four = new double[4];
                 TaskVectorKernels.Lanes l1 = TaskVectorKernels.Lanes.L1_SUM;
+                double[] pair = new double[2];
                 int block = masked.block(offset, n);
                 for (int from = 0; from < n; from += block) {
                     int to = Math.min(n, from + block);
+                    boolean done = fused != null && kept == null;
+                    for (int i = 0; i < a && done; i++) {
+                        done = fused.sums(tv, models[i], offset, in, from, to, pair, chunk[2 * i], chunk[2 * i + 1]);
+                        lanes[2 * i] = pair[0];
+                        lanes[2 * i + 1] = pair[1];
+                    }
+                    if (done) {
+                        System.arraycopy(lanes, 0, chunk, 0, 2 * a);
+                        continue;
+                    }
                     for (int i = 0; i < a; i++) {
                         masked.sparsify(tv, models[i], offset, in, from, to, scratch[2 * i + 1]);
                         if (kept != null) {

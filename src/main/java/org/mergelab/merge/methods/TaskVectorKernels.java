@@ -65,6 +65,8 @@ final class TaskVectorKernels {
         NONZERO,
         /** {@link #absSumLanes}. */
         L1_SUM,
+        /** {@link #randomMaskAbsSumsLanes}. */
+        RANDOM_L1_SUM,
         /** {@link #recordKept}. */
         RECORD_KEPT,
         /** {@link #keptMask}. */
@@ -168,6 +170,7 @@ final class TaskVectorKernels {
         final int[] found;
         final long[] bits;
         final long[] draws;
+        final double[] sums = new double[2];
         final double[] c = {0.4, 0.6, -0.2};
         final double[] ones = {1, 1, 1};
         long sink;
@@ -218,6 +221,8 @@ final class TaskVectorKernels {
                 case NONZERO -> sink += nonzeroLanes(tau[rep % 3], rep % 2 * F.length(), n);
                 case L1_SUM -> sink += (long) absSumLanes(x[rep % 3], rep % 2 == 0 ? b : null, rep % 2 * F.length(),
                         n - rep % 3, rep % 5 == 0 ? 0 : 0.25);
+                case RANDOM_L1_SUM -> sink += randomMaskAbsSumsLanes(x[rep % 3], b, rep % 2 * L.length(),
+                        n - rep % 3, 0x1234L + rep, rep * 256L, 1L << 52, sums, rep % 5 == 0 ? 0 : 0.25, 0.125) ? 1 : 0;
                 case RECORD_KEPT -> recordKeptLanes(tau[rep % 3], rep % 2 * 64, n, bits);
                 case KEPT_MASK -> sink += keptMaskLanes(x[rep % 3], b, tau[0], rep % 2 * 64, n, bits);
                 case DRAWS -> drawsLanes(0x5678L + rep, rep * 64L, rep % 2 * L.length(), n, draws);
@@ -549,6 +554,14 @@ final class TaskVectorKernels {
             }
             sum += v;
         }
+        return exactTotal(s, sum, lowest);
+    }
+
+    /**
+     * {@code s + sum} when no addition of the lanes' sum could have rounded: {@code lowest} is the position of the
+     * lowest set bit among the values summed ({@code Integer.MAX_VALUE} when all were zero); else −1.
+     */
+    private static double exactTotal(double s, double sum, int lowest) {
         // s's lowest set bit, without branches on s (C2 compiled them as never taken, the first call with a running
         // sum deoptimized it, and the lanes ran as C1 code that boxes every vector): a zero s contributes nothing
         long sBits = Double.doubleToRawLongBits(s);
@@ -562,6 +575,96 @@ final class TaskVectorKernels {
             return total == s ? s : -1; // no non-zero value (total is s, or NaN/inf from a value)
         }
         return total < Math.scalb(1.0, Math.min(lowest + 52, 1023)) ? total : -1;
+    }
+
+    /** Ints with as many lanes as {@link #L}. */
+    static final VectorSpecies<Integer> IL = FL.withLanes(int.class);
+    /** Doubles with as many lanes as {@link #L}. */
+    static final VectorSpecies<Double> DL = VectorSpecies.of(double.class, L.vectorShape());
+
+    /**
+     * {@link #randomMaskAbsSumsLanes} once its lanes are compiled; until then false (after timing a probe of them on a
+     * few elements, thrown away), and the caller sums the masked vector itself.
+     */
+    static boolean randomMaskAbsSums(float[] x, float[] b, int from, int to, long key, long first, long limit,
+            double[] sums, double s, double kept) {
+        Lanes l = Lanes.RANDOM_L1_SUM;
+        if (!VECTOR) {
+            return false;
+        }
+        if (l.warm()) {
+            return randomMaskAbsSumsLanes(x, b, from, to, key, first, limit, sums, s, kept);
+        }
+        if (l.probe(to - from)) {
+            long t0 = System.nanoTime();
+            randomMaskAbsSumsLanes(x, b, from, from + PROBE, key, first, limit, new double[2], s, kept);
+            l.probed(System.nanoTime() - t0, PROBE);
+        }
+        return false;
+    }
+
+    /**
+     * DARE's two L1 sums over {@code [from, to)} in one pass, the masked task vector never written: into
+     * {@code sums[0]} {@code s + Σ |x − b|} and into {@code sums[1]} {@code kept + Σ |x − b|} over the elements
+     * {@link #randomMask} keeps, each as the float64 sum in index order gives it. Returns false, {@code sums}
+     * untouched, when the lanes cannot tell that both are exact (see {@link #absSumLanes}); the kept values are some of
+     * the task vector's, so its lowest set bit bounds both sums.
+     */
+    static boolean randomMaskAbsSumsLanes(float[] x, float[] b, int from, int to, long key, long first, long limit,
+            double[] sums, double s, double kept) {
+        LongVector lanes = LongVector.zero(L).addIndex(1).mul(GOLDEN);
+        long step = L.length() * GOLDEN;
+        long at = key + (first + from) * GOLDEN;
+        int upper = from + L.loopBound(to - from);
+        DoubleVector all = DoubleVector.zero(DL);
+        DoubleVector keptSum = DoubleVector.zero(DL);
+        IntVector low = IntVector.broadcast(IL, Integer.MAX_VALUE);
+        for (int j = from; j < upper; j += L.length(), at += step) {
+            VectorMask<Double> keep = mixLanes(lanes.add(at)).lanewise(VectorOperators.LSHR, 11)
+                    .compare(VectorOperators.LT, limit).cast(DL);
+            FloatVector v = FloatVector.fromArray(FL, x, j).sub(FloatVector.fromArray(FL, b, j)).abs();
+            IntVector bits = v.reinterpretAsInts();
+            IntVector exponent = bits.lanewise(VectorOperators.LSHR, 23);
+            VectorMask<Integer> normal = exponent.compare(VectorOperators.NE, 0);
+            IntVector mantissa = bits.and(0x7fffff).or(IntVector.zero(IL).blend(0x800000, normal));
+            IntVector lowest = mantissa.and(mantissa.neg()).convert(VectorOperators.I2F, 0).reinterpretAsInts()
+                    .lanewise(VectorOperators.LSHR, 23);
+            IntVector position = exponent.max(1).add(lowest);
+            low = low.min(IntVector.broadcast(IL, Integer.MAX_VALUE).blend(position,
+                    bits.compare(VectorOperators.NE, 0)));
+            DoubleVector d = (DoubleVector) v.convertShape(VectorOperators.F2D, DL, 0);
+            all = all.add(d);
+            keptSum = keptSum.add(d, keep);
+        }
+        int lowest = low.reduceLanes(VectorOperators.MIN);
+        lowest = lowest == Integer.MAX_VALUE ? Integer.MAX_VALUE : lowest - 127 - 150;
+        double sumAll = 0;
+        double sumKept = 0;
+        for (int lane = 0; lane < DL.length(); lane++) {
+            sumAll += all.lane(lane);
+            sumKept += keptSum.lane(lane);
+        }
+        for (int j = upper; j < to; j++) {
+            float v = Math.abs(x[j] - b[j]);
+            int bits = Float.floatToRawIntBits(v);
+            if (bits != 0) {
+                int e = bits >>> 23;
+                int m = (bits & 0x7fffff) | (e != 0 ? 0x800000 : 0);
+                lowest = Math.min(lowest, Math.max(e, 1) - 150 + Integer.numberOfTrailingZeros(m));
+            }
+            sumAll += v;
+            if (mix(key + (first + j) * GOLDEN) >>> 11 < limit) {
+                sumKept += v;
+            }
+        }
+        double totalAll = exactTotal(s, sumAll, lowest);
+        double totalKept = exactTotal(kept, sumKept, lowest);
+        if (totalAll < 0 || totalKept < 0) {
+            return false;
+        }
+        sums[0] = totalAll;
+        sums[1] = totalKept;
+        return true;
     }
 
     // ---------------------------------------------------------------- kept bits

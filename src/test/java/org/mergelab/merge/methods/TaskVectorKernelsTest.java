@@ -202,6 +202,61 @@ class TaskVectorKernelsTest {
         assertTrue(given > 100, "the lanes applied to only " + given + " of 400 sums");
     }
 
+    /**
+     * DARE's fused L1 sums: where the lanes answer, both sums have the bits of the index-order float64 sums of
+     * {@code |τ|} and of {@link TaskVectorKernels#randomMask}'s output (from any start {@code s}); they answer for bf16
+     * task vectors, and decline (untouched sums) for values whose sums round.
+     */
+    @Test
+    void fusedDareL1SumsAreTheIndexOrderSums() {
+        Random r = new Random(11);
+        int given = 0;
+        for (int rep = 0; rep < 300; rep++) {
+            int n = 1 + r.nextInt(3000);
+            float[] x = new float[n];
+            float[] b = new float[n];
+            for (int j = 0; j < n; j++) {
+                b[j] = LegacyDifferentialTest.bf16(r.nextGaussian() * 0.02);
+                x[j] = switch (rep % 4) {
+                    case 0, 1 -> LegacyDifferentialTest.bf16(b[j] + r.nextGaussian() * 1e-3); // a fine-tune
+                    case 2 -> r.nextInt(5) == 0 ? b[j] : LegacyDifferentialTest.bf16(b[j] + r.nextGaussian());
+                    default -> (float) (r.nextGaussian() * Math.scalb(1.0, r.nextInt(60) - 30)); // sums that round
+                };
+            }
+            int from = r.nextInt(Math.min(n, 20));
+            int to = n - r.nextInt(Math.min(n - from, 20) + 1);
+            long key = r.nextLong();
+            long first = r.nextInt(1 << 20);
+            long limit = (long) Math.ceil(r.nextDouble() * 0x1p53);
+            double s = rep % 3 == 0 ? 0 : Math.scalb(r.nextInt(1 << 20), -r.nextInt(40));
+            double kept = rep % 3 == 0 ? 0 : Math.scalb(r.nextInt(1 << 20), -r.nextInt(40));
+            float[] masked = new float[n];
+            TaskVectorKernels.useLanes(false);
+            TaskVectorKernels.randomMask(x, b, masked, from, to, key, first, limit);
+            TaskVectorKernels.useLanes(true);
+            double wantAll = s;
+            double wantKept = kept;
+            for (int j = from; j < to; j++) {
+                wantAll += Math.abs(x[j] - b[j]);
+                wantKept += Math.abs(masked[j]);
+            }
+            double[] sums = {-7, -7};
+            if (TaskVectorKernels.randomMaskAbsSums(x, b, from, to, key, first, limit, sums, s, kept)) {
+                given++;
+                assertEquals(Double.doubleToRawLongBits(wantAll), Double.doubleToRawLongBits(sums[0]), "all, " + rep);
+                assertEquals(Double.doubleToRawLongBits(wantKept), Double.doubleToRawLongBits(sums[1]),
+                        "kept, " + rep);
+            } else {
+                assertEquals(-7, sums[0]);
+                assertEquals(-7, sums[1]);
+                assertTrue(rep % 4 == 3 || TaskVectorKernels.VECTOR == false, "declined a bf16 task vector, " + rep);
+            }
+        }
+        if (TaskVectorKernels.VECTOR) {
+            assertTrue(given > 200, "the lanes answered " + given + " of 300");
+        }
+    }
+
     /** The bf16 task vectors of a real-shaped merge: the lanes apply to (nearly) every block. */
     @Test
     void laneL1SumsApplyToBf16TaskVectors() {
