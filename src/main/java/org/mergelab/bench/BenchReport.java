@@ -16,7 +16,10 @@ public final class BenchReport {
         b.append(String.format(Locale.ROOT, "I/O floor (read every byte of every input once through a mapping, into "
                 + "a 1 MiB buffer as `cat` reads, and meanwhile, on a second thread, write one output-sized file with "
                 + "positional writes, synced to disk as the engine does: in the background every 64 MB, then fsync; done "
-                + "when both are): **%.2f s** for 2 inputs, **%.2f s** for 3. "
+                + "when both are), measured before every merge run on the same inputs and at the start of each "
+                + "repetition, median: **%.2f s** for 2 inputs, **%.2f s** for 3. Each run's × floor is its time over "
+                + "the floor measured just before it (the disk's write speed drifts within the hour); the table gives "
+                + "the median of those ratios. "
                 + "External check, `cp` of one model + `cat` of another + `sync`: %.2f s. JVM and CLI start-up "
                 + "(`mergelab --version` in a child JVM), part of every merge's time: %.2f s.%n%n", r.floorSeconds(),
                 r.floor3Seconds(), r.cpCatSeconds(), r.startupSeconds()));

@@ -36,7 +36,8 @@ public final class MergeBenchmark {
 
     /**
      * One measured configuration: median seconds over the repetitions, the largest peak RSS seen, and the median CPU
-     * time (user + system, all threads; less disturbed than wall time by other load on a shared machine).
+     * time (user + system, all threads; less disturbed than wall time by other load on a shared machine). The floor
+     * ratios are medians over the runs of each run's time over the floor measured just before it.
      */
     public record Measurement(String name, int threads, double seconds, double inputGbPerSecond, double floorRatio,
             double inProcessSeconds, double inProcessFloorRatio, long peakRssBytes, double cpuSeconds,
@@ -49,7 +50,8 @@ public final class MergeBenchmark {
     record ChildRun(double seconds, long peakRssBytes, double cpuSeconds, double inProcessSeconds) {}
 
     /**
-     * @param floorSeconds median floor time for reading two models and writing one (the two-model merges)
+     * @param floorSeconds median floor time for reading two models and writing one (the two-model merges), over
+     *     the floors measured at the start of each repetition and before each run
      * @param floor3Seconds the same reading three models (the task-vector merges)
      * @param startupSeconds median time of {@code mergelab --version} in a child JVM: the part of every merge's time
      *     that is JVM and CLI start-up, not merging
@@ -104,6 +106,8 @@ public final class MergeBenchmark {
         Map<String, List<Double>> times = new LinkedHashMap<>();
         Map<String, List<Double>> inProcess = new LinkedHashMap<>();
         Map<String, List<Double>> cpu = new LinkedHashMap<>();
+        Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        Map<String, List<Double>> inProcessRatios = new LinkedHashMap<>();
         Map<String, Long> rss = new LinkedHashMap<>();
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> threadCounts = settings.threads() > 0 ? List.of(settings.threads())
@@ -143,6 +147,13 @@ public final class MergeBenchmark {
             for (var e : configs.entrySet()) {
                 for (int t : threadCounts) {
                     String key = e.getKey() + "@" + t;
+                    // each run against a floor measured just before it, on the same inputs: this disk's write speed
+                    // drifts by ±50 % within an hour, which a floor measured once per repetition cannot follow
+                    boolean two = BenchConfigs.inputCount(e.getKey()) == 2;
+                    settle();
+                    warmCache(models);
+                    double f = floor(two ? models.subList(0, 2) : models, modelBytes, dir.resolve("floor.bin"));
+                    (two ? floor : floor3).add(f);
                     settle();
                     // the page cache as warm for every run: this VM reclaims file pages left idle for a while
                     // (DAMON), and a 4 GB repetition takes minutes, so inputs read by the floor could be gone
@@ -150,6 +161,8 @@ public final class MergeBenchmark {
                     ChildRun c = merge(e.getValue(), out, t);
                     times.computeIfAbsent(key, k -> new ArrayList<>()).add(c.seconds());
                     inProcess.computeIfAbsent(key, k -> new ArrayList<>()).add(c.inProcessSeconds());
+                    ratios.computeIfAbsent(key, k -> new ArrayList<>()).add(c.seconds() / f);
+                    inProcessRatios.computeIfAbsent(key, k -> new ArrayList<>()).add(c.inProcessSeconds() / f);
                     cpu.computeIfAbsent(key, k -> new ArrayList<>()).add(c.cpuSeconds());
                     rss.merge(key, c.peakRssBytes(), Math::max);
                 }
@@ -163,11 +176,10 @@ public final class MergeBenchmark {
             String[] parts = e.getKey().split("@");
             int inputs = BenchConfigs.inputCount(parts[0]);
             double s = median(e.getValue());
-            double floorOf = inputs == 2 ? floorMedian : floor3Median;
             double own = median(inProcess.get(e.getKey()));
             merges.add(new Measurement(parts[0], Integer.parseInt(parts[1]), s, inputs * modelBytes / 1e9 / s,
-                    s / floorOf, own, own / floorOf, rss.get(e.getKey()), median(cpu.get(e.getKey())),
-                    List.copyOf(e.getValue())));
+                    median(ratios.get(e.getKey())), own, median(inProcessRatios.get(e.getKey())),
+                    rss.get(e.getKey()), median(cpu.get(e.getKey())), List.copyOf(e.getValue())));
         }
         Baseline baseline = numpy.isEmpty() ? null : new Baseline(numpyVersion, median(numpy), numpyRss[0],
                 numpyIdentical);
