@@ -14,8 +14,9 @@ public final class BenchReport {
                 + "page cache again before each timed run.%n%n",
                 command, r.machine(), r.models(), r.modelBytes() / 1e9));
         b.append(String.format(Locale.ROOT, "I/O floor (read every byte of every input once through a mapping, into "
-                + "a 1 MiB buffer as `cat` reads, and meanwhile, on a second thread, write one output-sized file with "
-                + "positional writes, synced to disk as the engine does: in the background every 64 MB, then fsync; done "
+                + "a 1 MiB buffer as `cat` reads, and meanwhile, on a second thread, write one output-sized file as the "
+                + "engine does: O_DIRECT writes of 4 MiB windows where the file system allows it, synced in the "
+                + "background every 64 MB, then fsync; done "
                 + "when both are), measured before every merge run on the same inputs and at the start of each "
                 + "repetition, median: **%.2f s** for 2 inputs, **%.2f s** for 3. Each run's × floor is its time over "
                 + "the floor measured just before it (the disk's write speed drifts within the hour); the table gives "

@@ -1,9 +1,7 @@
 package org.mergelab.io;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -39,6 +37,7 @@ public final class ModelWriter implements AutoCloseable {
     private final long[] position;
     private final AtomicLongArray written;
     private final FileChannel[] channels;
+    private final DirectOutput[] outputs;
     private Writeback writeback;
     private WriteQueue queue;
 
@@ -81,6 +80,7 @@ public final class ModelWriter implements AutoCloseable {
             shards.add(new Shard(file, idx, header, offset));
         }
         this.channels = new FileChannel[n];
+        this.outputs = new DirectOutput[n];
         // A leftover model.safetensors or index next to new shards would make readers load the wrong weights (a
         // single file wins over an index), and the index would be overwritten at finish(): refuse up front.
         for (String existing : List.of(ModelFolder.SINGLE, ModelFolder.INDEX)) {
@@ -89,18 +89,21 @@ public final class ModelWriter implements AutoCloseable {
             }
         }
         try {
+            Path[] paths = shards.stream().map(shard -> dir.resolve(shard.fileName)).toArray(Path[]::new);
             for (int s = 0; s < n; s++) {
                 Shard shard = shards.get(s);
-                FileChannel ch = FileChannel.open(dir.resolve(shard.fileName), StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE);
-                channels[s] = ch;
-                ByteBuffer head = ByteBuffer.allocate(8 + shard.header.length).order(ByteOrder.LITTLE_ENDIAN);
-                head.putLong(shard.header.length).put(shard.header).flip();
-                writeFully(ch, head, 0);
+                channels[s] = FileChannel.open(paths[s], StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                outputs[s] = DirectOutput.open(paths[s], channels[s], 8 + shard.header.length + shard.dataBytes);
             }
             writeback = new Writeback(channels);
-            Path[] paths = shards.stream().map(shard -> dir.resolve(shard.fileName)).toArray(Path[]::new);
-            queue = new WriteQueue((file, tensor, bytes) -> wrote(tensor, bytes), paths, channels);
+            queue = new WriteQueue((file, tensor, bytes) -> wrote(file, tensor, bytes), paths,
+                    (file, position, data) -> outputs[file].write(position, data));
+            for (int s = 0; s < n; s++) {
+                byte[] header = shards.get(s).header;
+                ByteBuffer head = queue.buffer(8 + header.length);
+                head.putLong(header.length).put(header).flip();
+                queue.write(s, 0, head, HEADER);
+            }
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -171,25 +174,34 @@ public final class ModelWriter implements AutoCloseable {
         return shards.size();
     }
 
+    /** The tag of a shard's header write (tensor writes are tagged with the tensor's index). */
+    private static final int HEADER = -1;
+
+    /** Bytes per piece when {@link #write} copies a caller's buffer into the writer's. */
+    private static final int PIECE = 1 << 20;
+
     /**
-     * Writes {@code src} (all remaining bytes) at byte {@code offsetInTensor} of tensor {@code index}. Thread-safe:
-     * positional writes to disjoint ranges.
+     * Writes {@code src} (all remaining bytes) at byte {@code offsetInTensor} of tensor {@code index}: copied into the
+     * writer's buffers and written later, in pieces, as {@link #writeLater}. Thread-safe.
      */
     public void write(int index, long offsetInTensor, ByteBuffer src) {
-        int len = src.remaining();
-        checkRange(index, offsetInTensor, len);
-        try {
-            writeFully(channels[shardOf[index]], src, position[index] + offsetInTensor);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing " + dir.resolve(shards.get(shardOf[index]).fileName) + ": "
-                    + e.getMessage(), e);
+        checkRange(index, offsetInTensor, src.remaining());
+        long at = offsetInTensor;
+        while (src.hasRemaining()) {
+            int len = Math.min(PIECE, src.remaining());
+            ByteBuffer piece = queue.buffer(len);
+            piece.put(0, src, src.position(), len);
+            src.position(src.position() + len);
+            queue.write(shardOf[index], position[index] + at, piece, index);
+            at += len;
         }
-        wrote(index, len);
     }
 
-    private void wrote(int index, int bytes) {
-        writeback.wrote(shardOf[index], bytes);
-        written.addAndGet(index, bytes);
+    private void wrote(int shard, int tensor, int bytes) {
+        writeback.wrote(shard, bytes);
+        if (tensor != HEADER) {
+            written.addAndGet(tensor, bytes);
+        }
     }
 
     /**
@@ -228,6 +240,9 @@ public final class ModelWriter implements AutoCloseable {
                         + " of " + tensors.get(i).byteSize() + " bytes");
             }
         }
+        for (DirectOutput out : outputs) {
+            out.finish();
+        }
         writeback.finish();
         close();
         if (shards.size() > 1) {
@@ -256,13 +271,6 @@ public final class ModelWriter implements AutoCloseable {
         }
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
-        long pos = position;
-        while (buf.hasRemaining()) {
-            pos += ch.write(buf, pos);
-        }
-    }
-
     @Override
     public void close() {
         if (queue != null) {
@@ -270,6 +278,11 @@ public final class ModelWriter implements AutoCloseable {
         }
         if (writeback != null) {
             writeback.close();
+        }
+        for (DirectOutput out : outputs) {
+            if (out != null) {
+                out.close();
+            }
         }
         for (FileChannel ch : channels) {
             if (ch != null) {

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Positional writes done by one background thread: a writer fills a pooled direct buffer ({@link #buffer}), hands it
- * over ({@link #write}) and goes on computing while the buffer is copied into the page cache. Why one thread: ext4
+ * over ({@link #write}) and goes on computing while the buffer is written out. Why one thread: ext4
  * holds a file's inode lock through each buffered write, and two merge workers writing one shard spun on it (perf, 4 GB
  * linear merge on 2 threads: 12 % of all samples in {@code rwsem_spin_on_owner}, besides the 18 % of the copy itself,
  * which stalled the worker that wrote).
@@ -29,11 +29,16 @@ final class WriteQueue implements AutoCloseable {
         void written(int file, int tag, int bytes);
     }
 
+    /** Where the writing thread puts each write ({@link DirectOutput}s, or plain channels). */
+    interface Target {
+        void write(int file, long position, ByteBuffer data) throws IOException;
+    }
+
     private record Job(int file, long position, ByteBuffer data, int tag) {}
 
     private static final Job END = new Job(-1, 0, null, 0);
 
-    private final FileChannel[] files;
+    private final Target target;
     private final Path[] paths;
     private final Done done;
     private final BlockingQueue<Job> jobs = new LinkedBlockingQueue<>();
@@ -45,9 +50,19 @@ final class WriteQueue implements AutoCloseable {
     /** Set by {@link #close} without {@link #finish}: queued writes are dropped, the output is being discarded. */
     private volatile boolean discard;
 
-    /** @param paths the files' names, for messages */
+    /** Positional writes to {@code files}; {@code paths} are their names, for messages. */
     WriteQueue(Done done, Path[] paths, FileChannel[] files) {
-        this.files = files.clone();
+        this(done, paths, (file, position, data) -> {
+            long pos = position;
+            while (data.hasRemaining()) {
+                pos += files[file].write(data, pos);
+            }
+        });
+    }
+
+    /** Writes handed to {@code target}; {@code paths} name its files, for messages. */
+    WriteQueue(Done done, Path[] paths, Target target) {
+        this.target = target;
         this.paths = paths.clone();
         this.done = done;
         this.thread = new Thread(this::run, "writer");
@@ -91,12 +106,8 @@ final class WriteQueue implements AutoCloseable {
             for (Job job = jobs.take(); job != END; job = jobs.take()) {
                 try {
                     if (failure == null && !discard) {
-                        ByteBuffer data = job.data;
-                        int bytes = data.remaining();
-                        long pos = job.position;
-                        while (data.hasRemaining()) {
-                            pos += files[job.file].write(data, pos);
-                        }
+                        int bytes = job.data.remaining();
+                        target.write(job.file, job.position, job.data);
                         done.written(job.file, job.tag, bytes);
                     }
                 } catch (IOException | RuntimeException e) {
