@@ -52,6 +52,8 @@ public final class DirectOutput implements AutoCloseable {
     /** Writes full windows to disk while the next ones fill (a direct write returns only once the device has it). */
     private ExecutorService flusher;
     private volatile IOException failure;
+    /** Set by {@link #close} before {@link #finish}: windows still queued are dropped, the file is being discarded. */
+    private volatile boolean discard;
     private long directBytes;
 
     private static final class Window {
@@ -192,7 +194,7 @@ public final class DirectOutput implements AutoCloseable {
         }
         flusher.execute(() -> {
             try {
-                if (failure == null) {
+                if (failure == null && !discard) {
                     writeFully(direct, out, at);
                 }
             } catch (IOException | RuntimeException e) {
@@ -253,8 +255,8 @@ public final class DirectOutput implements AutoCloseable {
 
     @Override
     public void close() {
-        if (flusher != null) {
-            failure = failure != null ? failure : new IOException("closed"); // queued windows are dropped
+        if (flusher != null && !flusher.isTerminated()) {
+            discard = true;
             try {
                 drain();
             } catch (IOException ignored) {

@@ -156,7 +156,8 @@ interface Sparsifier {
 
     /**
      * As {@link #l1Factors(TensorJob, TaskVectors, boolean[], Mask)}, also recording in {@code kept} (when not null)
-     * which elements the mask kept, so the output pass replays them instead of drawing (or ranking) again.
+     * which elements the mask kept, so the output pass replays them instead of drawing (or ranking) again; or, without
+     * {@code kept}, taking each block's sums from {@code fused} (when not null) wherever it gives them.
      */
     static double[] l1Factors(TensorJob job, TaskVectors tv, boolean[] active, Mask masked, Kept kept,
             FusedL1 fused) {
