@@ -59,11 +59,18 @@ public final class MergeEngine implements AutoCloseable {
     private static final long PREFETCH_WINDOW = 256L << 20;
 
     /**
-     * Starts compiling the merge's Vector API kernels (bf16 codec, then the float64 dots) on a background thread; a
-     * CLI that is about to merge calls this first thing, so the compile overlaps start-up and planning.
+     * Starts compiling the bf16 codec's Vector API kernels on a background thread; a CLI that is about to merge calls
+     * this first thing, so the compile overlaps start-up and planning.
      */
     public static void warmUpKernelsInBackground() {
         org.mergelab.io.FloatCodec.warmUpInBackground();
+    }
+
+    /**
+     * Starts compiling the float64 dots' kernels too ({@link Reductions}), for a method that takes dots or a merge
+     * that collects norm statistics; a call as soon as the method is known overlaps the compile with planning.
+     */
+    public static void warmUpReductionsInBackground() {
         Reductions.warmUpInBackground();
     }
 
@@ -74,6 +81,9 @@ public final class MergeEngine implements AutoCloseable {
         }
         long start = System.nanoTime();
         warmUpKernelsInBackground();
+        if (plan.method().usesReductions()) {
+            warmUpReductionsInBackground();
+        }
         org.mergelab.io.FloatCodec.warmUp(); // runs it, or waits for the background one to finish
         return (System.nanoTime() - start) / 1e9;
     }

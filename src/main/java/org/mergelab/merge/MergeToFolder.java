@@ -57,6 +57,9 @@ public final class MergeToFolder {
         long started = System.nanoTime();
         MergeConfig cfg = ConfigParser.parse(configFile);
         Planner.Checked checked = Planner.check(cfg);
+        if (checked.method().usesReductions() || opt.stats() != null) {
+            MergeEngine.warmUpReductionsInBackground();
+        }
         checked.warnings().forEach(w -> opt.notes().accept("warning: " + w));
         Path out = outDir.toAbsolutePath().normalize();
         for (Path input : checked.paths()) {

@@ -19,6 +19,11 @@ public final class Delerp extends BaseToOther {
     }
 
     @Override
+    public boolean usesReductions() {
+        return true;
+    }
+
+    @Override
     List<ParamSpec> extraParams() {
         return List.of(ParamSpec.global("eps", ParamSpec.Kind.NUMBER, 1e-8));
     }

@@ -23,6 +23,11 @@ public final class Karcher implements MergeMethod {
     }
 
     @Override
+    public boolean usesReductions() {
+        return true;
+    }
+
+    @Override
     public List<ParamSpec> params() {
         return List.of(ParamSpec.global("max_iter", ParamSpec.Kind.INTEGER, 10),
                 ParamSpec.global("tol", ParamSpec.Kind.NUMBER, 1e-5));

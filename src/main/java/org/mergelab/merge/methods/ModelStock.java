@@ -23,6 +23,11 @@ public final class ModelStock implements MergeMethod {
     }
 
     @Override
+    public boolean usesReductions() {
+        return true;
+    }
+
+    @Override
     public List<ParamSpec> params() {
         return List.of(ParamSpec.global("filter_wise", ParamSpec.Kind.BOOLEAN, false));
     }

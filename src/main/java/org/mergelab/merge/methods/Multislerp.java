@@ -23,6 +23,11 @@ public final class Multislerp implements MergeMethod {
     }
 
     @Override
+    public boolean usesReductions() {
+        return true;
+    }
+
+    @Override
     public List<ParamSpec> params() {
         return List.of(ParamSpec.perModel("weight", ParamSpec.Kind.NUMBER, null),
                 ParamSpec.global("normalize_weights", ParamSpec.Kind.BOOLEAN, true),

@@ -17,6 +17,11 @@ public final class Nlerp extends BaseToOther {
     }
 
     @Override
+    public boolean usesReductions() {
+        return true;
+    }
+
+    @Override
     ChunkKernel prepare(TensorJob job, int v0, int v1, double t) {
         double[][] g = Reductions.gram(job, -1);
         double magnitude = (1 - t) * Math.sqrt(g[v0][v0]) + t * Math.sqrt(g[v1][v1]);

@@ -23,6 +23,11 @@ public final class Nuslerp implements MergeMethod {
     }
 
     @Override
+    public boolean usesReductions() {
+        return true;
+    }
+
+    @Override
     public List<ParamSpec> params() {
         return List.of(ParamSpec.perModel("weight", ParamSpec.Kind.NUMBER, null),
                 ParamSpec.global("nuslerp_flatten", ParamSpec.Kind.BOOLEAN, true),

@@ -19,6 +19,11 @@ public final class Slerp extends BaseToOther {
     }
 
     @Override
+    public boolean usesReductions() {
+        return true;
+    }
+
+    @Override
     ChunkKernel prepare(TensorJob job, int v0, int v1, double t) {
         double[][] g = Reductions.gram(job, -1);
         double n0 = Math.sqrt(g[v0][v0]);

@@ -21,6 +21,14 @@ class MethodRegistryTest {
                 "della", "della_linear", "model_stock", "sce"), MethodRegistry.names());
     }
 
+    /** The methods whose prepare takes dots (Reductions.gram / vectorGram): a merge warms those kernels up for them. */
+    @Test
+    void theMethodsThatTakeDotsSaySo() {
+        List<String> taking = MethodRegistry.names().stream()
+                .filter(n -> MethodRegistry.find(n).orElseThrow().usesReductions()).toList();
+        assertEquals(List.of("slerp", "nlerp", "delerp", "nuslerp", "multislerp", "karcher", "model_stock"), taking);
+    }
+
     @Test
     void findsByExactName() {
         for (String name : MethodRegistry.names()) {
