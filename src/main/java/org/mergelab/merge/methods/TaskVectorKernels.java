@@ -623,6 +623,8 @@ final class TaskVectorKernels {
             VectorMask<Double> keep = mixLanes(lanes.add(at)).lanewise(VectorOperators.LSHR, 11)
                     .compare(VectorOperators.LT, limit).cast(DL);
             FloatVector v = FloatVector.fromArray(FL, x, j).sub(FloatVector.fromArray(FL, b, j)).abs();
+            // absSumLanes's lowest set bit, on this loop's species: a shared helper taking the species from its
+            // argument was not intrinsified (a non-constant species) and boxed every vector (tried, measured)
             IntVector bits = v.reinterpretAsInts();
             IntVector exponent = bits.lanewise(VectorOperators.LSHR, 23);
             VectorMask<Integer> normal = exponent.compare(VectorOperators.NE, 0);
