@@ -22,7 +22,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Writes tensors as safetensors shards whose headers are computed before any data: every tensor's place on disk is
- * known up front, so chunks are written straight to their final position from any thread, with no shard buffer.
+ * known up front, so chunks are handed over from any thread to one writer thread, which puts them at their final
+ * position (through 4 MiB {@link DirectOutput} windows), with no shard buffer.
  *
  * <p>Shards are split by bytes, in tensor order: a new shard starts when the next tensor would push a non-empty shard
  * past {@code maxShardBytes} (a larger tensor gets a shard of its own). One shard is {@code model.safetensors};
