@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -29,7 +28,7 @@ final class WriteQueue implements AutoCloseable {
         void written(int file, int tag, int bytes);
     }
 
-    /** Where the writing thread puts each write ({@link DirectOutput}s, or plain channels). */
+    /** Where the writing thread puts each write (the shards' {@link DirectOutput}s). */
     interface Target {
         void write(int file, long position, ByteBuffer data) throws IOException;
     }
@@ -49,16 +48,6 @@ final class WriteQueue implements AutoCloseable {
     private volatile IOException failure;
     /** Set by {@link #close} without {@link #finish}: queued writes are dropped, the output is being discarded. */
     private volatile boolean discard;
-
-    /** Positional writes to {@code files}; {@code paths} are their names, for messages. */
-    WriteQueue(Done done, Path[] paths, FileChannel[] files) {
-        this(done, paths, (file, position, data) -> {
-            long pos = position;
-            while (data.hasRemaining()) {
-                pos += files[file].write(data, pos);
-            }
-        });
-    }
 
     /** Writes handed to {@code target}; {@code paths} name its files, for messages. */
     WriteQueue(Done done, Path[] paths, Target target) {

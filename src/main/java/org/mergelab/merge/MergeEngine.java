@@ -67,23 +67,23 @@ public final class MergeEngine implements AutoCloseable {
     }
 
     /**
-     * Starts compiling the float64 dots' kernels too ({@link Reductions}), for a method that takes dots or a merge
-     * that collects norm statistics; a call as soon as the method is known overlaps the compile with planning.
+     * Starts compiling the float64 dots' kernels too ({@link Reductions}) when {@code method} takes dots or the merge
+     * collects norm statistics; a call as soon as the method is known overlaps the compile with planning.
      */
-    public static void warmUpReductionsInBackground() {
-        Reductions.warmUpInBackground();
+    public static void warmUpReductionsFor(MergeMethod method, boolean collectStats) {
+        if (method.usesReductions() || collectStats) {
+            Reductions.warmUpInBackground();
+        }
     }
 
     /** Waits for the codec warm-up when the plan is large enough to profit; returns the seconds waited. */
-    private static double warmUpFor(MergePlan plan) {
+    private static double warmUpFor(MergePlan plan, boolean collectStats) {
         if (plan.outputBytes() < WARM_UP_ABOVE) {
             return 0;
         }
         long start = System.nanoTime();
         warmUpKernelsInBackground();
-        if (plan.method().usesReductions()) {
-            warmUpReductionsInBackground();
-        }
+        warmUpReductionsFor(plan.method(), collectStats);
         org.mergelab.io.FloatCodec.warmUp(); // runs it, or waits for the background one to finish
         return (System.nanoTime() - start) / 1e9;
     }
@@ -111,7 +111,7 @@ public final class MergeEngine implements AutoCloseable {
         List<TensorStats> stats = new ArrayList<>();
         List<NonFiniteTensor> nonFinite = new ArrayList<>();
         try (Prefetcher prefetcher = new Prefetcher(plan, PREFETCH_WINDOW)) {
-            double warmUp = warmUpFor(plan);
+            double warmUp = warmUpFor(plan, collectStats);
             progress.start(plan.outputBytes(), plan.tasks().size());
             for (int i = 0; i < plan.tasks().size(); i++) {
                 TensorStats row = runTask(plan, i, sink, progress, collectStats, strict, nonFinite);

@@ -57,9 +57,7 @@ public final class MergeToFolder {
         long started = System.nanoTime();
         MergeConfig cfg = ConfigParser.parse(configFile);
         Planner.Checked checked = Planner.check(cfg);
-        if (checked.method().usesReductions() || opt.stats() != null) {
-            MergeEngine.warmUpReductionsInBackground();
-        }
+        MergeEngine.warmUpReductionsFor(checked.method(), opt.stats() != null);
         checked.warnings().forEach(w -> opt.notes().accept("warning: " + w));
         Path out = outDir.toAbsolutePath().normalize();
         for (Path input : checked.paths()) {

@@ -28,6 +28,16 @@ class WriteQueueTest {
     @TempDir
     Path dir;
 
+    /** A queue making plain positional writes to {@code files}. */
+    private static WriteQueue queue(WriteQueue.Done done, Path[] paths, FileChannel[] files) {
+        return new WriteQueue(done, paths, (file, position, data) -> {
+            long pos = position;
+            while (data.hasRemaining()) {
+                pos += files[file].write(data, pos);
+            }
+        });
+    }
+
     @Test
     void writesEveryBufferAtItsPositionFromSeveralThreadsAndReportsEachWrite() throws Exception {
         int pieces = 200;
@@ -40,7 +50,7 @@ class WriteQueueTest {
         Path a = dir.resolve("a.bin");
         Path b = dir.resolve("b.bin");
         try (FileChannel ca = open(a); FileChannel cb = open(b)) {
-            WriteQueue q = new WriteQueue((file, tag, bytes) -> reports.add(file + ":" + tag + ":" + bytes),
+            WriteQueue q = queue((file, tag, bytes) -> reports.add(file + ":" + tag + ":" + bytes),
                     new Path[] {a, b}, new FileChannel[] {ca, cb});
             Thread[] writers = new Thread[3];
             for (int t = 0; t < writers.length; t++) {
@@ -73,7 +83,7 @@ class WriteQueueTest {
         CountDownLatch release = new CountDownLatch(1);
         try (FileChannel c = open(dir.resolve("c.bin"))) {
             // the first write blocks the writing thread until released, so handed-over buffers stay queued
-            WriteQueue q = new WriteQueue((file, tag, bytes) -> {
+            WriteQueue q = queue((file, tag, bytes) -> {
                 try {
                     release.await();
                 } catch (InterruptedException e) {
@@ -109,14 +119,14 @@ class WriteQueueTest {
         FileChannel c = open(dir.resolve("d.bin"));
         c.close(); // every write fails
         Path d = dir.resolve("d.bin");
-        WriteQueue q = new WriteQueue((file, tag, bytes) -> {}, new Path[] {d}, new FileChannel[] {c});
+        WriteQueue q = queue((file, tag, bytes) -> {}, new Path[] {d}, new FileChannel[] {c});
         ByteBuffer buf = q.buffer(8);
         q.write(0, 0, buf, 0);
         IOException failed = assertThrows(IOException.class, q::finish);
         assertTrue(failed.getMessage().startsWith("writing " + d + ": ")
                 && failed.getCause() instanceof java.nio.channels.ClosedChannelException, failed.toString());
 
-        WriteQueue again = new WriteQueue((file, tag, bytes) -> {}, new Path[] {d}, new FileChannel[] {c});
+        WriteQueue again = queue((file, tag, bytes) -> {}, new Path[] {d}, new FileChannel[] {c});
         again.write(0, 0, again.buffer(8), 0);
         long deadline = System.nanoTime() + 10_000_000_000L;
         UncheckedIOException next = null;
@@ -138,7 +148,7 @@ class WriteQueueTest {
         CountDownLatch firstWritten = new CountDownLatch(1);
         Path e = dir.resolve("e.bin");
         try (FileChannel c = open(e)) {
-            WriteQueue q = new WriteQueue((file, tag, bytes) -> {
+            WriteQueue q = queue((file, tag, bytes) -> {
                 firstWritten.countDown();
                 try {
                     release.await();

@@ -387,6 +387,7 @@ final class DellaMagPrune implements Sparsifier {
         long[] keepBelow = new long[0];
         long[] dropFrom = new long[0];
         byte[] marked = new byte[0];
+
         private static final ThreadLocal<RowScratch> MINE = ThreadLocal.withInitial(RowScratch::new);
 
         static RowScratch of(int len) {

@@ -546,15 +546,24 @@ final class TaskVectorKernels {
         }
         for (int j = upper; j < to; j++) {
             float v = Math.abs(b == null ? x[j] : x[j] - b[j]);
-            int bits = Float.floatToRawIntBits(v);
-            if (bits != 0) {
-                int e = bits >>> 23;
-                int m = (bits & 0x7fffff) | (e != 0 ? 0x800000 : 0);
-                lowest = Math.min(lowest, Math.max(e, 1) - 150 + Integer.numberOfTrailingZeros(m));
-            }
+            lowest = Math.min(lowest, lowestBit(v));
             sum += v;
         }
         return exactTotal(s, sum, lowest);
+    }
+
+    /**
+     * The position of the lowest set bit of a non-negative float ({@code 2^p}), {@code Integer.MAX_VALUE} for zero: the
+     * lanes' tails (the lanes compute it inline, see {@link #randomMaskAbsSumsLanes}).
+     */
+    private static int lowestBit(float nonNegative) {
+        int bits = Float.floatToRawIntBits(nonNegative);
+        if (bits == 0) {
+            return Integer.MAX_VALUE;
+        }
+        int e = bits >>> 23;
+        int m = (bits & 0x7fffff) | (e != 0 ? 0x800000 : 0);
+        return Math.max(e, 1) - 150 + Integer.numberOfTrailingZeros(m);
     }
 
     /**
@@ -648,12 +657,7 @@ final class TaskVectorKernels {
         }
         for (int j = upper; j < to; j++) {
             float v = Math.abs(x[j] - b[j]);
-            int bits = Float.floatToRawIntBits(v);
-            if (bits != 0) {
-                int e = bits >>> 23;
-                int m = (bits & 0x7fffff) | (e != 0 ? 0x800000 : 0);
-                lowest = Math.min(lowest, Math.max(e, 1) - 150 + Integer.numberOfTrailingZeros(m));
-            }
+            lowest = Math.min(lowest, lowestBit(v));
             sumAll += v;
             if (mix(key + (first + j) * GOLDEN) >>> 11 < limit) {
                 sumKept += v;
