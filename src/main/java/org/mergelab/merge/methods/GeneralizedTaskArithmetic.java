@@ -143,6 +143,17 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
                 s = 1;
             }
             double outer = lambda / (norm ? s : 1);
+            if (sparsifier == null && k <= 2) {
+                // task arithmetic of one or two models in one pass per element: the same operations in the same
+                // order as the general loop below, without writing τ and the sums to arrays and reading them back
+                int x0 = tv.inputs[0];
+                if (k == 1) {
+                    return (offset, in, out, n) -> TaskVectorKernels.taskSum(in[base], in[x0], c[0], outer, out, n);
+                }
+                int x1 = tv.inputs[1];
+                return (offset, in, out, n) -> TaskVectorKernels.taskSum(in[base], in[x0], c[0], in[x1], c[1], outer,
+                        out, n);
+            }
             return (offset, in, out, n) -> {
                 float[] t = TaskVectors.floats(1, n)[0];
                 double[] acc = TaskVectors.doubles(k, n);

@@ -45,6 +45,45 @@ class TaskVectorKernelsTest {
         return x;
     }
 
+    /**
+     * The fused task-arithmetic loop against the general one's steps: τ in float32, the sum in float64 started from 0,
+     * then {@code b + outer·sum} narrowed; enough repetitions for C2 to compile (and vectorize) the fused loops. NaN
+     * payloads are not compared: the general loop's τ came from a vectorized loop too.
+     */
+    @Test
+    void taskSumIsTheGeneralLoopsArithmetic() {
+        Random r = new Random(7);
+        int n = 1000;
+        double[][] coefficients = {{0.5, 0.5, 1}, {1, -1, 0.5}, {0.3, 0.7, 1 / 1.1}, {-0.0, 2, 3}};
+        for (int rep = 0; rep < 2000; rep++) {
+            float[] b = data(r, n, rep % 2 == 0);
+            float[] x0 = data(r, n, rep % 3 == 0);
+            float[] x1 = data(r, n, rep % 5 == 0);
+            double[] c = coefficients[rep % coefficients.length];
+            float[] two = new float[n];
+            float[] one = new float[n];
+            TaskVectorKernels.taskSum(b, x0, c[0], x1, c[1], c[2], two, n);
+            TaskVectorKernels.taskSum(b, x0, c[0], c[2], one, n);
+            for (int j = 0; j < n; j++) {
+                float t0 = x0[j] - b[j];
+                float t1 = x1[j] - b[j];
+                double sum = 0.0 + c[0] * t0;
+                float expectOne = (float) (b[j] + c[2] * sum);
+                sum += c[1] * t1;
+                float expectTwo = (float) (b[j] + c[2] * sum);
+                if (!sameValue(two[j], expectTwo) || !sameValue(one[j], expectOne)) {
+                    fail("rep " + rep + " element " + j + ": b " + b[j] + " x0 " + x0[j] + " x1 " + x1[j] + " gave "
+                            + two[j] + " / " + one[j] + ", expected " + expectTwo + " / " + expectOne);
+                }
+            }
+        }
+    }
+
+    /** The same bits, or both NaN (arithmetic on two NaNs keeps either's payload, as the compiled code orders it). */
+    static boolean sameValue(float a, float b) {
+        return Float.floatToRawIntBits(a) == Float.floatToRawIntBits(b) || (Float.isNaN(a) && Float.isNaN(b));
+    }
+
     @Test
     void rankMaskLanesMatchScalarAndDefinition() {
         Random r = new Random(1);
