@@ -116,6 +116,16 @@ public final class FloatCodec {
         }
     }
 
+    /**
+     * The float32 values of the {@code FloatVector.SPECIES_PREFERRED.length()} bf16 elements of {@code src} from element
+     * {@code index} on, as one vector: for kernels that read stored bf16 straight from a file's mapping. Only when
+     * {@link #VECTOR}.
+     */
+    public static FloatVector bf16Lanes(MemorySegment src, long index) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, src, 2 * index, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
     public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat(bits << 16);
     }

@@ -1,5 +1,13 @@
 package org.mergelab.io;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -59,6 +67,25 @@ public final class WarmUpTrigger {
             long start = System.nanoTime();
             batch.run();
             fast = System.nanoTime() - start < elements * COMPILED_NANOS_PER_ELEMENT ? fast + 1 : 0;
+        }
+    }
+
+    /**
+     * A read-only mapping of {@code bytes} zero bytes (a temporary file, deleted at once), for warming up a kernel that
+     * reads mapped files: C2 compiles a segment access for the kinds of segment it has seen, and code warmed up on
+     * other memory only was thrown away at the first mapped file (measured). Null when no temporary file can be made.
+     */
+    public static MemorySegment mappedZeros(long bytes) {
+        try {
+            Path file = Files.createTempFile("mergelab-warm-up", ".bin");
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.allocate(1), bytes - 1);
+                return ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes, Arena.ofAuto());
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

@@ -1,5 +1,6 @@
 package org.mergelab.merge;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -118,15 +119,17 @@ final class ChunkedJob implements TensorJob {
     public <S> S reduce(ChunkReducer<S> reducer) {
         int chunks = chunkCount();
         S total = reducer.newState(0, (int) Math.min(Integer.MAX_VALUE, numel));
+        MemorySegment[] bf16 = bf16Inputs();
         int wave = Math.max(1, threads * 8);
         for (int first = 0; first < chunks; first += wave) {
             int last = Math.min(chunks, first + wave);
             List<S> states = runAll(first, last, c -> {
                 long offset = (long) c * chunk;
                 int n = (int) Math.min(chunk, numel - offset);
-                float[][] in = inputsOf(load(c, null));
                 S s = reducer.newState(offset, n);
-                reducer.accumulate(s, offset, in, n);
+                if (bf16 == null || !reducer.accumulateBf16(s, offset, bf16, n)) {
+                    reducer.accumulate(s, offset, inputsOf(load(c, null)), n);
+                }
                 return s;
             });
             for (S s : states) {
@@ -134,6 +137,18 @@ final class ChunkedJob implements TensorJob {
             }
         }
         return total;
+    }
+
+    /** Every input's stored bf16 elements, or null unless all are bf16 read unchanged. */
+    private MemorySegment[] bf16Inputs() {
+        MemorySegment[] bf16 = new MemorySegment[sources.size()];
+        for (int i = 0; i < bf16.length; i++) {
+            bf16[i] = sources.get(i).bf16();
+            if (bf16[i] == null) {
+                return null;
+            }
+        }
+        return bf16;
     }
 
     /** Runs {@code kernel} over every chunk and hands each output chunk to {@code sink}. */

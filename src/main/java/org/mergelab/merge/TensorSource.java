@@ -17,6 +17,13 @@ public interface TensorSource {
     int read(long from, float[] dst, int n);
 
     /**
+     * The stored bf16 elements, when this source reads them unchanged (element {@code i} at byte {@code 2i}); else null.
+     */
+    default MemorySegment bf16() {
+        return null;
+    }
+
+    /**
      * A tensor of a model folder. When {@code loadDtype} is a float type other than the stored one, every value is
      * rounded to it on load, as mergekit's {@code dtype:} casts inputs at load time.
      */
@@ -41,6 +48,11 @@ public interface TensorSource {
                     dst[i] = FloatCodec.roundTo(loadDtype, dst[i]);
                 }
                 return FloatCodec.largestMagnitudeBits(dst, 0, n); // rounding can overflow (f32 to float16)
+            }
+
+            @Override
+            public MemorySegment bf16() {
+                return stored == DType.BF16 && !round ? data : null;
             }
         };
     }
@@ -68,6 +80,11 @@ public interface TensorSource {
                 @Override
                 public int read(long from, float[] dst, int n) {
                     return whole.read(from, dst, n);
+                }
+
+                @Override
+                public MemorySegment bf16() {
+                    return whole.bf16();
                 }
             };
         }

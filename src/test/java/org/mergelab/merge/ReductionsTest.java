@@ -5,7 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Random;
+
+import org.mergelab.io.DType;
+import org.mergelab.io.FloatCodec;
+import org.mergelab.io.WarmUpTrigger;
 
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +37,54 @@ class ReductionsTest {
             assertEquals(exact, Reductions.dotScalar(a, b, 0, n), tol, "scalar n=" + n);
             assertEquals(exact, Reductions.dotVector(a, b, 0, n), tol, "vector n=" + n);
             assertEquals(expectedTail, Reductions.dotVector(a, b, from, n), tol, "vector from=" + from);
+        }
+    }
+
+    /**
+     * The Gram of two stored bf16 tensors read straight from memory equals, bit for bit, the one of their decoded
+     * chunks, at chunk offsets and lengths that leave tails; on native and mapped memory, with zeros, subnormals,
+     * infinities and NaN among the values.
+     */
+    @Test
+    void bf16PairGramIsTheDecodedPairGram() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(FloatCodec.VECTOR, "no Vector API shape for bf16 here");
+        Random r = new Random(5);
+        int total = 70_000;
+        float[] special = {0f, -0f, Float.MIN_VALUE, 1e-39f, Float.POSITIVE_INFINITY, Float.NaN, 3e38f, -2.5f};
+        float[][] values = new float[2][total];
+        MemorySegment[] bf16 = new MemorySegment[2];
+        for (int m = 0; m < 2; m++) {
+            for (int i = 0; i < total; i++) {
+                values[m][i] = r.nextInt(500) == 0 ? special[r.nextInt(special.length)]
+                        : (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
+            }
+            bf16[m] = Arena.ofAuto().allocate(2L * total, 64);
+            FloatCodec.encode(DType.BF16, values[m], total, bf16[m]);
+        }
+        MemorySegment zeros = WarmUpTrigger.mappedZeros(2L * total);
+        for (int[] slice : new int[][] {{0, total}, {0, 16}, {5, 15}, {17, 4099}, {1000, 65_537}, {69_990, 10}}) {
+            long offset = slice[0];
+            int n = slice[1];
+            float[] a = new float[n];
+            float[] b = new float[n];
+            FloatCodec.decode(DType.BF16, bf16[0], offset, a, n);
+            FloatCodec.decode(DType.BF16, bf16[1], offset, b, n);
+            double[] expected = {1, 2, 3, 4};
+            double[] fused = expected.clone();
+            Reductions.pairGramVector(a, b, n, expected);
+            Reductions.pairGramBf16(bf16[0], bf16[1], offset, n, fused);
+            for (int e = 0; e < 4; e++) {
+                assertEquals(Double.doubleToRawLongBits(expected[e]) , Double.doubleToRawLongBits(fused[e]),
+                        "offset " + offset + " n " + n + " entry " + e + ": " + expected[e] + " vs " + fused[e]);
+            }
+            if (zeros != null) {
+                double[] g = new double[4];
+                Reductions.pairGramBf16(zeros, bf16[1], offset, n, g);
+                float[] z = new float[n];
+                double[] want = new double[4];
+                Reductions.pairGramVector(z, b, n, want);
+                assertArrayEquals(want, g, "mapped zeros, offset " + offset);
+            }
         }
     }
 
