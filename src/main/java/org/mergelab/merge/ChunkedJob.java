@@ -162,17 +162,26 @@ final class ChunkedJob implements TensorJob {
      * last row); returns the observer's combined state, or null without one.
      */
     <S> S map(ChunkKernel kernel, OutputChunkSink sink, ChunkReducer<S> observer, NonFiniteCounter nonFinite) {
+        MemorySegment[] bf16 = observer == null ? bf16Inputs() : null; // an observer reads the decoded inputs
+        int k = sources.size();
         List<S> states = runAll(0, chunkCount(), c -> {
             long offset = (long) c * chunk;
             int n = (int) Math.min(chunk, numel - offset);
-            int[] largest = scratch.largest(sources.size());
-            float[][] rows = load(c, largest);
-            float[] out = rows[rows.length - 1];
-            float[][] in = inputsOf(rows);
-            if (nonFinite != null) {
-                nonFinite.countInputs(in, largest, n);
+            int[] largest = scratch.largest(k);
+            float[] out = scratch.rows(k + 1, chunk)[k];
+            float[][] in = null;
+            if (bf16 != null && kernel.applyBf16(offset, bf16, out, n, largest)) {
+                if (nonFinite != null && NonFiniteCounter.anyInputNonFinite(largest, k)) {
+                    in = inputsOf(load(c, largest)); // rare: count them in the decoded chunk
+                    nonFinite.countInputs(in, largest, n);
+                }
+            } else {
+                in = inputsOf(load(c, largest));
+                if (nonFinite != null) {
+                    nonFinite.countInputs(in, largest, n);
+                }
+                kernel.apply(offset, in, out, n);
             }
-            kernel.apply(offset, in, out, n);
             int largestOut = sink.accept(offset, out, n);
             if (nonFinite != null) {
                 nonFinite.countOutput(out, largestOut, n);

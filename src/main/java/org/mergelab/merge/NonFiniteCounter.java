@@ -48,6 +48,17 @@ final class NonFiniteCounter {
         }
     }
 
+    /** Whether any input chunk with these largest magnitude bits holds a NaN or an infinity. */
+    static boolean anyInputNonFinite(int[] largest, int inputs) {
+        int inf = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+        for (int i = 0; i < inputs; i++) {
+            if (largest[i] >= inf) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** @param largest the output chunk's largest magnitude bits, as {@link TensorSink#write} returned them */
     void countOutput(float[] out, int largest, int n) {
         add(inputs, count(out, largest, n, outputOverflow));

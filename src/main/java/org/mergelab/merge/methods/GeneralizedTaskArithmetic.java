@@ -146,13 +146,7 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
             if (sparsifier == null && k <= 2) {
                 // task arithmetic of one or two models in one pass per element: the same operations in the same
                 // order as the general loop below, without writing τ and the sums to arrays and reading them back
-                int x0 = tv.inputs[0];
-                if (k == 1) {
-                    return (offset, in, out, n) -> TaskVectorKernels.taskSum(in[base], in[x0], c[0], outer, out, n);
-                }
-                int x1 = tv.inputs[1];
-                return (offset, in, out, n) -> TaskVectorKernels.taskSum(in[base], in[x0], c[0], in[x1], c[1], outer,
-                        out, n);
+                return new TaskSum(base, tv.inputs[0], c[0], k == 2 ? tv.inputs[1] : -1, k == 2 ? c[1] : 0, outer);
             }
             return (offset, in, out, n) -> {
                 float[] t = TaskVectors.floats(1, n)[0];

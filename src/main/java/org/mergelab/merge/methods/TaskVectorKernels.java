@@ -72,7 +72,11 @@ final class TaskVectorKernels {
         /** {@link #keptMask}. */
         KEPT_MASK,
         /** {@link #draws}. */
-        DRAWS;
+        DRAWS,
+        /** {@link Combination#twoTermsBf16}. */
+        TWO_TERMS_BF16,
+        /** {@link TaskSum#twoModelsBf16}. */
+        TASK_SUM_BF16;
 
         private volatile boolean warm;
         private final java.util.concurrent.atomic.AtomicInteger fast = new java.util.concurrent.atomic.AtomicInteger();
@@ -170,6 +174,8 @@ final class TaskVectorKernels {
         final int[] found;
         final long[] bits;
         final long[] draws;
+        /** {@code 2n} bf16 elements (zeros), for the kernels that read stored bf16. */
+        final java.lang.foreign.MemorySegment bf16;
         final double[] sums = new double[2];
         final double[] c = {0.4, 0.6, -0.2};
         final double[] ones = {1, 1, 1};
@@ -183,6 +189,7 @@ final class TaskVectorKernels {
             found = new int[n + I.length()];
             bits = new long[(n + 63) / 64];
             draws = new long[n];
+            bf16 = java.lang.foreign.Arena.ofAuto().allocate(4L * n, 64);
             factors = new double[][] {null, new double[n], null};
             for (int m = 0; m < 3; m++) {
                 x[m] = new float[n];
@@ -226,6 +233,10 @@ final class TaskVectorKernels {
                 case RECORD_KEPT -> recordKeptLanes(tau[rep % 3], rep % 2 * 64, n, bits);
                 case KEPT_MASK -> sink += keptMaskLanes(x[rep % 3], b, tau[0], rep % 2 * 64, n, bits);
                 case DRAWS -> drawsLanes(0x5678L + rep, rep * 64L, rep % 2 * L.length(), n, draws);
+                case TWO_TERMS_BF16 -> Combination.twoTermsBf16(bf16, bf16, rep % 2 * F.length(), n - rep % 3, 0.25f,
+                        0.75f, out, found, 0, 1);
+                case TASK_SUM_BF16 -> TaskSum.twoModelsBf16(bf16, bf16, bf16, rep % 2 * F.length(), n - rep % 3, 0.4,
+                        0.6, 1, out, found, 0, 1, 2);
             }
         }
     }
@@ -242,27 +253,6 @@ final class TaskVectorKernels {
     static void taskVector(float[] x, float[] b, float[] into, int from, int to) {
         for (int j = from; j < to; j++) {
             into[j] = x[j] - b[j];
-        }
-    }
-
-    /**
-     * {@code out = b + outer·(c0·(x0 − b) + c1·(x1 − b))} over {@code [0, n)}: task arithmetic's whole mix in one pass,
-     * the task vectors in float32 and the sum in float64 as {@link GeneralizedTaskArithmetic}'s general loop computes
-     * them (the first term added to 0). C2 vectorizes the loop.
-     */
-    static void taskSum(float[] b, float[] x0, double c0, float[] x1, double c1, double outer, float[] out, int n) {
-        for (int j = 0; j < n; j++) {
-            double sum = 0 + c0 * (x0[j] - b[j]);
-            sum += c1 * (x1[j] - b[j]);
-            out[j] = (float) (b[j] + outer * sum);
-        }
-    }
-
-    /** {@link #taskSum} of one task vector. */
-    static void taskSum(float[] b, float[] x0, double c0, double outer, float[] out, int n) {
-        for (int j = 0; j < n; j++) {
-            double sum = 0 + c0 * (x0[j] - b[j]);
-            out[j] = (float) (b[j] + outer * sum);
         }
     }
 

@@ -93,6 +93,69 @@ class FusedKernelsTest {
         }
     }
 
+    /**
+     * The one-pass kernels read straight from stored bf16 (two-term combinations; task arithmetic of two models) give
+     * the bits of the same kernels on the decoded chunks, and the largest magnitudes decoding reports; cold lanes and
+     * inputs beyond the kernel's terms leave the chunk to decoding.
+     */
+    @Test
+    void kernelsFromStoredBf16MatchTheDecodedChunk() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
+        Random r = new Random(9);
+        int total = 5000;
+        java.lang.foreign.MemorySegment[] bf16 = new java.lang.foreign.MemorySegment[3];
+        for (int i = 0; i < 3; i++) {
+            bf16[i] = java.lang.foreign.Arena.ofAuto().allocate(2L * total, 64);
+            org.mergelab.io.FloatCodec.encode(org.mergelab.io.DType.BF16, awkward(r, total), total, bf16[i]);
+        }
+        var two = new java.lang.foreign.MemorySegment[] {bf16[0], bf16[1]};
+        List<ChunkKernel> pairs = new ArrayList<>();
+        for (double[] c : new double[][] {{0.5, 0.5}, {0.25, 0.75}, {-0.5, 1.5}, {1e-30, 2}, {3, 0.1}}) {
+            pairs.add(Combination.of(c));
+        }
+        List<ChunkKernel> triples = List.of(new TaskSum(2, 0, 0.5, 1, 0.5, 1), new TaskSum(0, 2, 0.3, 1, -0.7, 0.9),
+                new TaskSum(1, 0, 1e-3, 2, 2.5, 1 / 1.1));
+        try {
+            TaskVectorKernels.useLanes(true);
+            for (ChunkKernel k : pairs) {
+                assertFromStoredBf16(k, two);
+            }
+            for (ChunkKernel k : triples) {
+                assertFromStoredBf16(k, bf16);
+            }
+            assertEquals(false, Combination.of(new double[] {0.5, 0, 0.5}).applyBf16(0, bf16, new float[8], 8,
+                    new int[3]), "a third input's largest magnitude would go unreported");
+            assertEquals(false, new TaskSum(1, 0, 1, -1, 0, 1).applyBf16(0, two, new float[8], 8, new int[2]),
+                    "one model: decoded");
+            TaskVectorKernels.useLanes(false);
+            assertEquals(false, pairs.get(0).applyBf16(0, two, new float[4099], 4099, new int[2]), "cold lanes");
+            assertEquals(false, triples.get(0).applyBf16(0, bf16, new float[4099], 4099, new int[3]), "cold lanes");
+        } finally {
+            TaskVectorKernels.resetLanes();
+        }
+    }
+
+    private static void assertFromStoredBf16(ChunkKernel k, java.lang.foreign.MemorySegment[] bf16) {
+        int inputs = bf16.length;
+        for (int[] slice : new int[][] {{0, 0}, {0, 1}, {3, 16}, {17, 17}, {5, 4099}, {0, 5000}}) {
+            long offset = slice[0];
+            int n = slice[1];
+            float[][] in = new float[inputs][n];
+            int[] decoded = new int[inputs];
+            for (int i = 0; i < inputs; i++) {
+                decoded[i] = org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, bf16[i], offset, in[i], n);
+            }
+            float[] expected = new float[n];
+            k.apply(offset, in, expected, n);
+            float[] fused = new float[n];
+            int[] largest = new int[inputs];
+            String what = k + " offset " + offset + " n=" + n;
+            assertEquals(true, k.applyBf16(offset, bf16, fused, n, largest), what);
+            assertSameBits(expected, fused, what);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(decoded, largest, what + ": largest magnitudes");
+        }
+    }
+
     @Test
     void kernelsAreChunkKernels() {
         ChunkKernel k = Combination.of(new double[] {0.5, 0.5});

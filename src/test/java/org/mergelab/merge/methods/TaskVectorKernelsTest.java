@@ -62,8 +62,8 @@ class TaskVectorKernelsTest {
             double[] c = coefficients[rep % coefficients.length];
             float[] two = new float[n];
             float[] one = new float[n];
-            TaskVectorKernels.taskSum(b, x0, c[0], x1, c[1], c[2], two, n);
-            TaskVectorKernels.taskSum(b, x0, c[0], c[2], one, n);
+            TaskSum.twoModels(b, x0, c[0], x1, c[1], c[2], two, n);
+            TaskSum.oneModel(b, x0, c[0], c[2], one, n);
             for (int j = 0; j < n; j++) {
                 float t0 = x0[j] - b[j];
                 float t1 = x1[j] - b[j];
