@@ -121,15 +121,16 @@ public final class MergeEngine implements AutoCloseable {
                 TensorTask task = plan.tasks().get(i);
                 List<ModelTensor> used = task.isCopy() ? List.of(task.copyFrom()) : task.inputs();
                 long read = 0;
+                List<java.lang.foreign.MemorySegment> unload = new ArrayList<>();
                 for (ModelTensor in : used) {
                     read += in.info().byteSize();
                     // drop the pages from this process (they stay in the page cache): RSS then stays at a few
                     // tensors instead of growing with the model
                     if (in.info().byteSize() >= UNMAP_ABOVE) {
-                        in.data().unload();
+                        unload.add(in.data());
                     }
                 }
-                prefetcher.consumed(read);
+                prefetcher.consumed(read, unload);
             }
             return new Result(warmUp, List.copyOf(stats), List.copyOf(nonFinite));
         }
