@@ -126,6 +126,11 @@ public final class FloatCodec {
                 .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
+    /** The float32 bits of bf16 element {@code index} of {@code src} (the lane loaders' scalar tail). */
+    public static int bf16Bits(MemorySegment src, long index) {
+        return src.get(SHORT_LE, 2 * index) << 16;
+    }
+
     public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat(bits << 16);
     }

@@ -4,8 +4,6 @@ import static org.mergelab.merge.methods.TaskVectorKernels.F;
 import static org.mergelab.merge.methods.TaskVectorKernels.I;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 import org.mergelab.io.FloatCodec;
 import org.mergelab.merge.ChunkKernel;
@@ -92,8 +90,6 @@ final class Combination {
         }
     }
 
-    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     /**
      * {@link TwoTerms#apply} over elements {@code [offset, offset + n)} of stored bf16 tensors {@code x} and {@code y}:
      * the same float operations per element; their largest magnitude bits go to {@code largest[ix]} and
@@ -115,8 +111,8 @@ final class Combination {
         int mx = lx.reduceLanes(VectorOperators.MAX);
         int my = ly.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
-            int ux = x.get(BF16, 2 * (offset + i)) << 16;
-            int vy = y.get(BF16, 2 * (offset + i)) << 16;
+            int ux = FloatCodec.bf16Bits(x, offset + i);
+            int vy = FloatCodec.bf16Bits(y, offset + i);
             mx = Math.max(mx, ux & 0x7fffffff);
             my = Math.max(my, vy & 0x7fffffff);
             out[i] = (0f + cx * Float.intBitsToFloat(ux)) + cy * Float.intBitsToFloat(vy);

@@ -1,5 +1,7 @@
 package org.mergelab.merge.methods;
 
+import java.lang.foreign.MemorySegment;
+
 import org.mergelab.merge.ResolvedParams;
 import org.mergelab.merge.TensorJob;
 
@@ -44,6 +46,17 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
                 for (int s = 0; s < modelOf.length; s++) {
                     TaskVectorKernels.keys(in[tv.inputs[modelOf[s]]], in[tv.base], out[s], n);
                 }
+            }
+
+            @Override
+            public boolean keysBf16(long offset, MemorySegment[] bf16, int n, int[][] out) {
+                if (!TaskVectorKernels.keysBf16Ready(n)) {
+                    return false;
+                }
+                for (int s = 0; s < modelOf.length; s++) {
+                    TaskVectorKernels.keysBf16(bf16[tv.inputs[modelOf[s]]], bf16[tv.base], offset, out[s], n);
+                }
+                return true;
             }
         };
         long numel = job.numel();

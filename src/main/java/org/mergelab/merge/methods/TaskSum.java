@@ -5,8 +5,6 @@ import static org.mergelab.merge.methods.TaskVectorKernels.F;
 import static org.mergelab.merge.methods.TaskVectorKernels.I;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 import org.mergelab.io.FloatCodec;
 import org.mergelab.merge.ChunkKernel;
@@ -78,8 +76,6 @@ record TaskSum(int base, int x0, double c0, int x1, double c1, double outer) imp
     private static final VectorSpecies<Float> FH = VectorSpecies.of(float.class,
             VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
 
-    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     /**
      * {@link #twoModels} over elements {@code [offset, offset + n)} of stored bf16 tensors: the same operations per
      * element; the inputs' largest magnitude bits go to {@code largest[ib]}, {@code largest[i0]}, {@code largest[i1]}.
@@ -112,9 +108,9 @@ record TaskSum(int base, int x0, double c0, int x1, double c1, double outer) imp
         int m0 = l0.reduceLanes(VectorOperators.MAX);
         int m1 = l1.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
-            int bb = b.get(BF16, 2 * (offset + i)) << 16;
-            int b0 = x0.get(BF16, 2 * (offset + i)) << 16;
-            int b1 = x1.get(BF16, 2 * (offset + i)) << 16;
+            int bb = FloatCodec.bf16Bits(b, offset + i);
+            int b0 = FloatCodec.bf16Bits(x0, offset + i);
+            int b1 = FloatCodec.bf16Bits(x1, offset + i);
             mb = Math.max(mb, bb & 0x7fffffff);
             m0 = Math.max(m0, b0 & 0x7fffffff);
             m1 = Math.max(m1, b1 & 0x7fffffff);

@@ -1,5 +1,11 @@
 package org.mergelab.merge.methods;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import org.mergelab.io.FloatCodec;
+import org.mergelab.io.WarmUpTrigger;
+
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -32,7 +38,7 @@ final class TaskVectorKernels {
             VectorShape.forBitSize(Math.max(64, L.vectorBitSize() / 2)));
 
     /** Whether the lane kernels exist here at all ({@code -Dmergelab.vector=false} turns them off). */
-    static final boolean VECTOR = org.mergelab.io.FloatCodec.VECTOR && FL.length() == L.length()
+    static final boolean VECTOR = FloatCodec.VECTOR && FL.length() == L.length()
             && F.length() >= 4;
 
     // ---------------------------------------------------------------- lanes on once compiled
@@ -76,7 +82,9 @@ final class TaskVectorKernels {
         /** {@link Combination#twoTermsBf16}. */
         TWO_TERMS_BF16,
         /** {@link TaskSum#twoModelsBf16}. */
-        TASK_SUM_BF16;
+        TASK_SUM_BF16,
+        /** {@link #keysBf16}. */
+        KEYS_BF16;
 
         private volatile boolean warm;
         private final java.util.concurrent.atomic.AtomicInteger fast = new java.util.concurrent.atomic.AtomicInteger();
@@ -175,7 +183,7 @@ final class TaskVectorKernels {
         final long[] bits;
         final long[] draws;
         /** {@code 2n} bf16 elements (zeros), for the kernels that read stored bf16. */
-        final java.lang.foreign.MemorySegment bf16;
+        final MemorySegment bf16;
         final double[] sums = new double[2];
         final double[] c = {0.4, 0.6, -0.2};
         final double[] ones = {1, 1, 1};
@@ -189,7 +197,7 @@ final class TaskVectorKernels {
             found = new int[n + I.length()];
             bits = new long[(n + 63) / 64];
             draws = new long[n];
-            bf16 = java.lang.foreign.Arena.ofAuto().allocate(4L * n, 64);
+            bf16 = Arena.ofAuto().allocate(4L * n, 64);
             factors = new double[][] {null, new double[n], null};
             for (int m = 0; m < 3; m++) {
                 x[m] = new float[n];
@@ -237,6 +245,7 @@ final class TaskVectorKernels {
                         0.75f, out, found, 0, 1);
                 case TASK_SUM_BF16 -> TaskSum.twoModelsBf16(bf16, bf16, bf16, rep % 2 * F.length(), n - rep % 3, 0.4,
                         0.6, 1, out, found, 0, 1, 2);
+                case KEYS_BF16 -> keysBf16(bf16, bf16, rep % 2 * F.length(), keys, n - rep % 3);
             }
         }
     }
@@ -826,6 +835,53 @@ final class TaskVectorKernels {
         for (int j = from; j < to; j += F.length()) {
             FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts().and(0x7fffffff)
                     .intoArray(keys, j);
+        }
+    }
+
+    /**
+     * Whether {@link #keysBf16}'s lanes are compiled, for a chunk of {@code n} elements; until then the chunk probes
+     * them (timed, on scratch) and is decoded.
+     */
+    static boolean keysBf16Ready(int n) {
+        Lanes l = Lanes.KEYS_BF16;
+        if (!VECTOR || l.warm()) {
+            return VECTOR;
+        }
+        if (l.probe(n)) {
+            MemorySegment probe = ProbeBf16.ZEROS;
+            int[] keys = new int[PROBE];
+            long t0 = System.nanoTime();
+            keysBf16(probe, probe, 0, keys, PROBE);
+            l.probed(System.nanoTime() - t0, PROBE);
+        }
+        return false;
+    }
+
+    /** Zeros for {@link #keysBf16Ready}'s probes, in the memory kind merges read (a file mapping) when it can. */
+    private static final class ProbeBf16 {
+        static final MemorySegment ZEROS = zeros();
+
+        private static MemorySegment zeros() {
+            MemorySegment mapped = WarmUpTrigger.mappedZeros(2L * PROBE);
+            return mapped != null ? mapped : Arena.ofAuto().allocate(2L * PROBE, 64);
+        }
+    }
+
+    /**
+     * {@link #keys} of elements {@code [offset, offset + n)} of stored bf16 tensors {@code x} and {@code b}, read
+     * straight from memory: the same float subtraction, so the same keys.
+     */
+    static void keysBf16(MemorySegment x, MemorySegment b, long offset,
+            int[] keys, int n) {
+        int j = 0;
+        for (int upper = n - F.length() + 1; j < upper; j += F.length()) {
+            FloatCodec.bf16Lanes(x, offset + j).sub(FloatCodec.bf16Lanes(b, offset + j))
+                    .reinterpretAsInts().and(0x7fffffff).intoArray(keys, j);
+        }
+        for (; j < n; j++) {
+            float xj = Float.intBitsToFloat(FloatCodec.bf16Bits(x, offset + j));
+            float bj = Float.intBitsToFloat(FloatCodec.bf16Bits(b, offset + j));
+            keys[j] = Float.floatToRawIntBits(xj - bj) & 0x7fffffff;
         }
     }
 

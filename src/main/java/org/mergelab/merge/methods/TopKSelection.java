@@ -1,5 +1,7 @@
 package org.mergelab.merge.methods;
 
+import java.lang.foreign.MemorySegment;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,6 +51,14 @@ final class TopKSelection {
 
         /** {@code out[s][j]} = stream {@code s}'s key of element {@code offset + j}, for {@code j < n}; all ≥ 0. */
         void keys(long offset, float[][] in, int n, int[][] out);
+
+        /**
+         * {@link #keys} from the inputs' stored bf16 elements ({@link ChunkReducer#accumulateBf16}); false, having
+         * done nothing, to get the chunk decoded instead.
+         */
+        default boolean keysBf16(long offset, MemorySegment[] bf16, int n, int[][] out) {
+            return false;
+        }
     }
 
     /** The float a key stands for ({@link Float#intBitsToFloat}). */
@@ -79,6 +89,20 @@ final class TopKSelection {
             public void accumulate(HighState s, long offset, float[][] in, int n) {
                 int[][] k = keyScratch(streams, n);
                 keys.keys(offset, in, n, k);
+                count(s, k, n);
+            }
+
+            @Override
+            public boolean accumulateBf16(HighState s, long offset, MemorySegment[] bf16, int n) {
+                int[][] k = keyScratch(streams, n);
+                if (!keys.keysBf16(offset, bf16, n, k)) {
+                    return false;
+                }
+                count(s, k, n);
+                return true;
+            }
+
+            private void count(HighState s, int[][] k, int n) {
                 ThreadCounts counts = mine.get();
                 counts.reserve(n);
                 for (int st = 0; st < streams; st++) {

@@ -1,5 +1,6 @@
 package org.mergelab.merge.methods;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,6 +62,21 @@ final class WindowSelection {
             public void accumulate(Chunks s, long offset, float[][] in, int n) {
                 int[][] k = TopKSelection.keyScratch(streams, n);
                 keys.keys(offset, in, n, k);
+                select(s, k, n);
+            }
+
+            @Override
+            public boolean accumulateBf16(Chunks s, long offset, MemorySegment[] bf16, int n) {
+                int[][] k = TopKSelection.keyScratch(streams, n);
+                if (!keys.keysBf16(offset, bf16, n, k)) {
+                    return false;
+                }
+                select(s, k, n);
+                return true;
+            }
+
+            /** Keeps the chunk's keys in and near the windows (the first chunk's keys whole, to set them). */
+            private void select(Chunks s, int[][] k, int n) {
                 int[][] w = windows.get();
                 if (w == null) {
                     // no window yet: keep this chunk's keys, and set the windows from them

@@ -19,8 +19,9 @@ import org.mergelab.merge.Progress;
 import org.mergelab.merge.ToyModels;
 
 /**
- * Merges whose kernels read stored bf16 straight from the files (once their lanes are compiled) write the bytes and
- * report the non-finite inputs of the merges that decode every chunk first: NaN and infinities planted in an input,
+ * Merges whose kernels read stored bf16 straight from the files once their lanes are compiled (linear and task
+ * arithmetic's output pass, the magnitude ranks' key pass) write the bytes and report the non-finite inputs of the
+ * merges that decode every chunk first: NaN and infinities planted in an input,
  * tensors whose length is no multiple of the chunk or the lanes, several chunk sizes and thread counts.
  */
 class StoredBf16MergeTest {
@@ -53,6 +54,12 @@ class StoredBf16MergeTest {
                 + dir.resolve("c") + "\nmodels:\n  - model: " + dir.resolve("a")
                 + "\n    parameters: {weight: 0.6}\n  - model: " + dir.resolve("b")
                 + "\n    parameters: {weight: 0.8}\nparameters: {lambda: 0.9}\n");
+        for (String method : new String[] {"ties", "breadcrumbs"}) {
+            Files.writeString(dir.resolve(method + ".yml"), "merge_method: " + method + "\nbase_model: "
+                    + dir.resolve("c") + "\nmodels:\n  - model: " + dir.resolve("a")
+                    + "\n    parameters: {weight: 0.6, density: 0.4}\n  - model: " + dir.resolve("b")
+                    + "\n    parameters: {weight: 0.8, density: 0.7}\n");
+        }
         return dir;
     }
 
@@ -69,7 +76,7 @@ class StoredBf16MergeTest {
     void mergesFromStoredBf16AreTheDecodedMerges() throws IOException {
         Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
         Path folder = models();
-        for (String method : new String[] {"linear", "task_arithmetic"}) {
+        for (String method : new String[] {"linear", "task_arithmetic", "ties", "breadcrumbs"}) {
             Path cfg = folder.resolve(method + ".yml");
             for (int threads : new int[] {1, 2}) {
                 for (int chunk : new int[] {1000, 1 << 17}) {

@@ -84,6 +84,32 @@ class TaskVectorKernelsTest {
         return Float.floatToRawIntBits(a) == Float.floatToRawIntBits(b) || (Float.isNaN(a) && Float.isNaN(b));
     }
 
+    /** Keys read straight from stored bf16 are the keys of the decoded values, tails and specials included. */
+    @Test
+    void keysFromStoredBf16AreTheDecodedKeys() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
+        Random r = new Random(3);
+        int total = 3000;
+        java.lang.foreign.MemorySegment[] bf16 = new java.lang.foreign.MemorySegment[2];
+        for (int i = 0; i < 2; i++) {
+            bf16[i] = java.lang.foreign.Arena.ofAuto().allocate(2L * total, 64);
+            org.mergelab.io.FloatCodec.encode(org.mergelab.io.DType.BF16, data(r, total, true), total, bf16[i]);
+        }
+        for (int[] slice : new int[][] {{0, 0}, {0, 1}, {3, 16}, {17, 33}, {5, 2995}}) {
+            int n = slice[1];
+            float[] x = new float[n];
+            float[] b = new float[n];
+            org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, bf16[0], slice[0], x, n);
+            org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, bf16[1], slice[0], b, n);
+            int[] expected = new int[n];
+            TaskVectorKernels.keysScalar(x, b, expected, 0, n);
+            int[] keys = new int[n];
+            TaskVectorKernels.keysBf16(bf16[0], bf16[1], slice[0], keys, n);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, keys, "offset " + slice[0] + " n=" + n);
+        }
+        assertTrue(TaskVectorKernels.keysBf16Ready(4096), "lanes compiled in compileLanes()");
+    }
+
     @Test
     void rankMaskLanesMatchScalarAndDefinition() {
         Random r = new Random(1);
