@@ -96,10 +96,6 @@ public final class Reductions {
     /** A few big tensors' worth of scalar dots; the small merges that use dots never get there. */
     private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(32L << 20);
 
-    /**
-     * Gets {@link #dot}'s vector loop compiled by C2 (interpreted it is ~100× slower than scalar code), then switches
-     * {@link #dot} to it. Idempotent; a second caller waits for the first.
-     */
     /** Starts {@link #warmUp()} on the warm-up thread unless it has started already; returns at once. */
     static void warmUpInBackground() {
         if (VECTOR && !warm) {
@@ -107,6 +103,10 @@ public final class Reductions {
         }
     }
 
+    /**
+     * Gets the vector loops ({@link #dot}'s, the pair Grams') compiled by C2 (interpreted they are ~100× slower than
+     * scalar code), then switches to them. Idempotent; a second caller waits for the first.
+     */
     static synchronized void warmUp() {
         if (warm || !VECTOR) {
             return;
@@ -230,6 +230,8 @@ public final class Reductions {
      * arrays first (a 2 GB pair: 0.25 s against 0.6 s decoded, one thread, measured).
      */
     static void pairGramBf16(MemorySegment a, MemorySegment b, long offset, int n, double[] g) {
+        // pairGramVector's loop with another load, repeated rather than shared: vectors passed to a helper stay
+        // unboxed only if C2 inlines it, which it did not for the lowest-bit lanes (TaskVectorKernels)
         DoubleVector aa0 = DoubleVector.zero(D);
         DoubleVector aa1 = DoubleVector.zero(D);
         DoubleVector ab0 = DoubleVector.zero(D);

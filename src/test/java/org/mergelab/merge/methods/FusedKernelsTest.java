@@ -103,11 +103,7 @@ class FusedKernelsTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
         Random r = new Random(9);
         int total = 5000;
-        java.lang.foreign.MemorySegment[] bf16 = new java.lang.foreign.MemorySegment[3];
-        for (int i = 0; i < 3; i++) {
-            bf16[i] = java.lang.foreign.Arena.ofAuto().allocate(2L * total, 64);
-            org.mergelab.io.FloatCodec.encode(org.mergelab.io.DType.BF16, awkward(r, total), total, bf16[i]);
-        }
+        java.lang.foreign.MemorySegment[] bf16 = storedBf16(awkward(r, total), awkward(r, total), awkward(r, total));
         var two = new java.lang.foreign.MemorySegment[] {bf16[0], bf16[1]};
         List<ChunkKernel> pairs = new ArrayList<>();
         for (double[] c : new double[][] {{0.5, 0.5}, {0.25, 0.75}, {-0.5, 1.5}, {1e-30, 2}, {3, 0.1}}) {

@@ -49,6 +49,16 @@ final class MethodTestSupport {
 
     // ---------------------------------------------------------------- data
 
+    /** Each of {@code values} stored as bf16 in native memory, as a stored tensor's bytes. */
+    static java.lang.foreign.MemorySegment[] storedBf16(float[]... values) {
+        java.lang.foreign.MemorySegment[] bf16 = new java.lang.foreign.MemorySegment[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bf16[i] = java.lang.foreign.Arena.ofAuto().allocate(2L * values[i].length, 64);
+            org.mergelab.io.FloatCodec.encode(org.mergelab.io.DType.BF16, values[i], values[i].length, bf16[i]);
+        }
+        return bf16;
+    }
+
     static float[] gaussian(Random r, int n) {
         return gaussian(r, n, 1.0);
     }

@@ -90,11 +90,8 @@ class TaskVectorKernelsTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
         Random r = new Random(3);
         int total = 3000;
-        java.lang.foreign.MemorySegment[] bf16 = new java.lang.foreign.MemorySegment[2];
-        for (int i = 0; i < 2; i++) {
-            bf16[i] = java.lang.foreign.Arena.ofAuto().allocate(2L * total, 64);
-            org.mergelab.io.FloatCodec.encode(org.mergelab.io.DType.BF16, data(r, total, true), total, bf16[i]);
-        }
+        java.lang.foreign.MemorySegment[] bf16 = MethodTestSupport.storedBf16(data(r, total, true),
+                data(r, total, true));
         for (int[] slice : new int[][] {{0, 0}, {0, 1}, {3, 16}, {17, 33}, {5, 2995}}) {
             int n = slice[1];
             float[] x = new float[n];
