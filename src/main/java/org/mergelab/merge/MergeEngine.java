@@ -1,5 +1,6 @@
 package org.mergelab.merge;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -121,7 +122,7 @@ public final class MergeEngine implements AutoCloseable {
                 TensorTask task = plan.tasks().get(i);
                 List<ModelTensor> used = task.isCopy() ? List.of(task.copyFrom()) : task.inputs();
                 long read = 0;
-                List<java.lang.foreign.MemorySegment> unload = new ArrayList<>();
+                List<MemorySegment> unload = new ArrayList<>();
                 for (ModelTensor in : used) {
                     read += in.info().byteSize();
                     // drop the pages from this process (they stay in the page cache): RSS then stays at a few

@@ -70,8 +70,8 @@ final class Prefetcher implements AutoCloseable {
     }
 
     /**
-     * Unloads what the engine has finished with, waiting while at least {@code ahead} bytes are read ahead (forever
-     * with {@code Long.MAX_VALUE}); returns false once closed.
+     * Unloads what the engine has finished with; while there is none, waits as long as more than {@code ahead} bytes
+     * are read ahead (for good with {@code Long.MAX_VALUE}). Returns false once closed.
      */
     private boolean unloadUntil(long loaded, long ahead) throws InterruptedException {
         while (true) {
