@@ -871,8 +871,7 @@ final class TaskVectorKernels {
      * {@link #keys} of elements {@code [offset, offset + n)} of stored bf16 tensors {@code x} and {@code b}, read
      * straight from memory: the same float subtraction, so the same keys.
      */
-    static void keysBf16(MemorySegment x, MemorySegment b, long offset,
-            int[] keys, int n) {
+    static void keysBf16(MemorySegment x, MemorySegment b, long offset, int[] keys, int n) {
         int j = 0;
         for (int upper = n - F.length() + 1; j < upper; j += F.length()) {
             FloatCodec.bf16Lanes(x, offset + j).sub(FloatCodec.bf16Lanes(b, offset + j))

@@ -1,7 +1,6 @@
 package org.mergelab.merge.methods;
 
 import java.lang.foreign.MemorySegment;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
