@@ -73,16 +73,10 @@ final class Combination {
 
         @Override
         public boolean applyBf16(long offset, MemorySegment[] bf16, float[] out, int n, int[] largest) {
-            Lanes l = Lanes.TWO_TERMS_BF16;
-            if (!TaskVectorKernels.VECTOR || bf16.length != 2) {
-                return false; // every input's largest magnitude is wanted: only when both inputs are the terms
-            }
-            if (!l.warm()) {
-                if (l.probe(n)) {
-                    long start = System.nanoTime();
-                    twoTermsBf16(bf16[a], bf16[b], offset, TaskVectorKernels.PROBE, ca, cb, out, new int[2], 0, 1);
-                    l.probed(System.nanoTime() - start, TaskVectorKernels.PROBE);
-                }
+            // every input's largest magnitude is wanted: only when both inputs are the terms
+            if (!TaskVectorKernels.VECTOR || bf16.length != 2 || !Lanes.TWO_TERMS_BF16.runsOrProbes(n,
+                    () -> twoTermsBf16(bf16[a], bf16[b], offset, TaskVectorKernels.PROBE, ca, cb, out, new int[2], 0,
+                            1))) {
                 return false;
             }
             twoTermsBf16(bf16[a], bf16[b], offset, n, ca, cb, out, largest, a, b);

@@ -50,8 +50,10 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
 
             @Override
             public boolean keysBf16(long offset, MemorySegment[] bf16, int n, int[][] out) {
-                if (!TaskVectorKernels.keysBf16Ready(n)) {
-                    return false;
+                int x = tv.inputs[modelOf[0]];
+                if (!TaskVectorKernels.VECTOR || !TaskVectorKernels.Lanes.KEYS_BF16.runsOrProbes(n, () ->
+                        TaskVectorKernels.keysBf16(bf16[x], bf16[tv.base], offset, out[0], TaskVectorKernels.PROBE))) {
+                    return false; // the probe's keys are scratch: decoding the chunk writes them all
                 }
                 for (int s = 0; s < modelOf.length; s++) {
                     TaskVectorKernels.keysBf16(bf16[tv.inputs[modelOf[s]]], bf16[tv.base], offset, out[s], n);

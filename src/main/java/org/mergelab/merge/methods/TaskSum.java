@@ -38,17 +38,10 @@ record TaskSum(int base, int x0, double c0, int x1, double c1, double outer) imp
 
     @Override
     public boolean applyBf16(long offset, MemorySegment[] bf16, float[] out, int n, int[] largest) {
-        if (!TaskVectorKernels.VECTOR || x1 < 0 || bf16.length != 3) {
-            return false; // every input's largest magnitude is wanted: only when the inputs are these three
-        }
-        Lanes l = Lanes.TASK_SUM_BF16;
-        if (!l.warm()) {
-            if (l.probe(n)) {
-                long start = System.nanoTime();
-                twoModelsBf16(bf16[base], bf16[x0], bf16[x1], offset, TaskVectorKernels.PROBE, c0, c1, outer, out,
-                        new int[3], 0, 1, 2);
-                l.probed(System.nanoTime() - start, TaskVectorKernels.PROBE);
-            }
+        // every input's largest magnitude is wanted: only when the inputs are these three
+        if (!TaskVectorKernels.VECTOR || x1 < 0 || bf16.length != 3 || !Lanes.TASK_SUM_BF16.runsOrProbes(n,
+                () -> twoModelsBf16(bf16[base], bf16[x0], bf16[x1], offset, TaskVectorKernels.PROBE, c0, c1, outer,
+                        out, new int[3], 0, 1, 2))) {
             return false;
         }
         twoModelsBf16(bf16[base], bf16[x0], bf16[x1], offset, n, c0, c1, outer, out, largest, base, x0, x1);

@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import org.mergelab.io.FloatCodec;
-import org.mergelab.io.WarmUpTrigger;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -97,6 +96,23 @@ final class TaskVectorKernels {
         /** Whether a call over {@code n} elements should probe the lanes. */
         boolean probe(int n) {
             return probing && n >= PROBE;
+        }
+
+        /**
+         * For the kernels that run a whole call on the lanes or decline it (the caller then decodes the chunk): true
+         * once the lanes are compiled; until then false, having timed {@code probe} ({@link #PROBE} elements of this
+         * call on the lanes) when the call is long enough to probe.
+         */
+        boolean runsOrProbes(int n, Runnable probe) {
+            if (warm) {
+                return true;
+            }
+            if (probe(n)) {
+                long t0 = System.nanoTime();
+                probe.run();
+                probed(System.nanoTime() - t0, PROBE);
+            }
+            return false;
         }
 
         /** Notes a probe of {@code n} elements that took {@code nanos}. */
@@ -835,35 +851,6 @@ final class TaskVectorKernels {
         for (int j = from; j < to; j += F.length()) {
             FloatVector.fromArray(F, x, j).sub(FloatVector.fromArray(F, b, j)).reinterpretAsInts().and(0x7fffffff)
                     .intoArray(keys, j);
-        }
-    }
-
-    /**
-     * Whether {@link #keysBf16}'s lanes are compiled, for a chunk of {@code n} elements; until then the chunk probes
-     * them (timed, on scratch) and is decoded.
-     */
-    static boolean keysBf16Ready(int n) {
-        Lanes l = Lanes.KEYS_BF16;
-        if (!VECTOR || l.warm()) {
-            return VECTOR;
-        }
-        if (l.probe(n)) {
-            MemorySegment probe = ProbeBf16.ZEROS;
-            int[] keys = new int[PROBE];
-            long t0 = System.nanoTime();
-            keysBf16(probe, probe, 0, keys, PROBE);
-            l.probed(System.nanoTime() - t0, PROBE);
-        }
-        return false;
-    }
-
-    /** Zeros for {@link #keysBf16Ready}'s probes, in the memory kind merges read (a file mapping) when it can. */
-    private static final class ProbeBf16 {
-        static final MemorySegment ZEROS = zeros();
-
-        private static MemorySegment zeros() {
-            MemorySegment mapped = WarmUpTrigger.mappedZeros(2L * PROBE);
-            return mapped != null ? mapped : Arena.ofAuto().allocate(2L * PROBE, 64);
         }
     }
 
