@@ -193,46 +193,41 @@ final class DellaMagPrune implements Sparsifier {
         rs.ensureBuckets(buckets);
         int[] count = rs.count;
         java.util.Arrays.fill(count, 0, buckets, 0);
+        int[] bucketOf = rs.bucketOf;
         for (int i = 0; i < len; i++) {
-            count[bucket(keys[i], first)]++;
+            int b = bucket(keys[i], first);
+            bucketOf[i] = b;
+            count[b]++;
         }
-        // per bucket: its first rank, and the draw bounds of its lowest and highest rank
-        int[] low = rs.low;
-        long[] keepBelow = rs.keepBelow;
-        long[] dropFrom = rs.dropFrom;
+        // per bucket: the draw bounds of its lowest and highest rank (an empty bucket's are never read: without a
+        // branch, as about half the buckets are empty, at random)
+        long[] limits = rs.limits(density, eps, len);
+        long[] bounds = rs.bounds; // bucket b's at 2b (keep below) and 2b + 1 (drop from): one cache line
         int rank = 0;
         for (int b = 0; b < buckets; b++) {
             int c = count[b];
-            low[b] = rank;
-            if (c > 0) {
-                keepBelow[b] = limit(keepProbability(density, eps, rank, len));
-                dropFrom[b] = limit(keepProbability(density, eps, rank + c - 1, len));
-            }
+            bounds[2 * b] = limits[rank];
+            bounds[2 * b + 1] = limits[rank + c - 1 + ((c - 1) >>> 31)]; // rank itself when c is 0
             rank += c;
         }
         long[] draws = rs.draws;
         TaskVectorKernels.draws(key, offset + start, len, draws);
-        int[] decide = rs.decide;
+        float[] original = rs.row;
+        System.arraycopy(tau, start, original, 0, len); // for the sort, should rankUndecided decline
         int[] undecided = rs.undecided;
         int u = 0;
         for (int i = 0; i < len; i++) {
-            int b = bucket(keys[i], first);
+            int b = bucketOf[i];
             long m = draws[i];
-            // 1: keep (m below the lowest rank's bound), 0: drop (m at least the highest's), −1: between; without
-            // branches, as the draws are random (m and the bounds are below 2^53: no overflow)
-            int below = (int) ((m - keepBelow[b]) >>> 63);
-            int atLeast = (int) (((m - dropFrom[b]) >>> 63) ^ 1);
-            int d = 2 * below + atLeast - 1;
-            decide[i] = d;
+            // m at least the highest rank's bound: dropped; below the lowest's: kept; between: undecided, kept for
+            // now. Without branches, as the draws are random (m and the bounds are below 2^53: no overflow).
+            dropUnlessKept(tau, start, i, m, bounds[2 * b + 1]);
             undecided[u] = i; // listed in index order
-            u += d >>> 31;
+            u += (int) (((m - bounds[2 * b + 1]) & ~(m - bounds[2 * b])) >>> 63);
         }
-        if (u > 0 && !rankUndecided(keys, len, first, buckets, undecided, u, low, count, draws, density, eps, decide,
-                rs)) {
+        if (u > 0 && !rankUndecided(keys, bucketOf, len, buckets, undecided, u, draws, limits, tau, start, rs)) {
+            System.arraycopy(original, 0, tau, start, len);
             return false;
-        }
-        for (int i = 0; i < len; i++) {
-            tau[start + i] = Float.intBitsToFloat(Float.floatToRawIntBits(tau[start + i]) & -decide[i]);
         }
         return true;
     }
@@ -257,105 +252,81 @@ final class DellaMagPrune implements Sparsifier {
     }
 
     /**
-     * Decides the {@code u} undecided elements (row indices in {@code undecided}, ascending) by their exact rank: the
-     * elements that rank below one are those of lower buckets ({@code low[b]} of them), and those of its own bucket with
-     * a smaller key or an equal key at a higher index. One branch-free pass over the row lists the members of just
-     * the buckets needed, and counts zeros apart: a task vector often holds many (weights a fine-tune left
-     * unchanged), they rank below every other key, and among themselves by index alone. A bucket whose members all have
-     * one key (common: a bf16 fine-tune's task vector takes few distinct values) ranks them by index alone too. False,
-     * deciding nothing, when the comparisons would cost more than sorting the row.
+     * Decides the {@code u} undecided elements (row indices in {@code undecided}, ascending), dropping those not kept
+     * from {@code tau}, by their exact rank: the elements that rank below element {@code i} of key {@code k} are those
+     * with a smaller key, and those with an equal key at a higher index, so
+     * {@code r = #{j < i : keys[j] < k} + #{j > i : keys[j] ≤ k}}: counting passes over the row, branch-free so that
+     * C2 vectorizes them, cheaper than listing the members of {@code k}'s bucket (a pass with a store or a branch per
+     * element) while only a few elements per row are undecided. Undecided elements of one key are often many, in a
+     * bucket crowded with equal keys (zeros: weights a fine-tune left unchanged; or the few distinct values of a bf16
+     * fine-tune's task vector): taken from the last, each ranks above the previous one of its key by the equal keys
+     * between the two. False, when the passes would cost more than sorting the row (undecided elements of many keys),
+     * with some undecided elements perhaps dropped.
      */
-    private static boolean rankUndecided(int[] keys, int len, int first, int bucketCount, int[] undecided, int u,
-            int[] low, int[] count, long[] draws, double density, double eps, int[] decide, RowScratch rs) {
-        // each needed bucket's list, in index order and without zeros, ends at members[at[b]]; every other bucket's
-        // at[b] is a scratch slot past the lists, so the pass below has no branch
-        int[] at = rs.at;
-        byte[] marked = rs.marked;
-        java.util.Arrays.fill(at, 0, bucketCount, len);
-        int listed = 0;
-        for (int q = 0; q < u; q++) {
-            int k = keys[undecided[q]];
-            int b = bucket(k, first);
-            if (k != 0 && marked[b] == 0) {
-                marked[b] = LISTED;
-                at[b] = listed;
-                listed += count[b];
-            }
-        }
-        int[] members = rs.members;
-        int[] place = rs.place;
-        int[] zerosBefore = rs.zerosBefore;
-        int zeros = 0;
-        for (int i = 0; i < len; i++) {
-            int k = keys[i];
-            int b = bucket(k, first);
-            int nonzero = nonzero(k);
-            int slot = at[b];
-            members[slot] = i;
-            place[i] = slot;
-            at[b] = slot + (marked[b] & nonzero);
-            zerosBefore[i] = zeros;
-            zeros += nonzero ^ 1;
-        }
-        int zeroBucket = bucket(0, first);
-        long work = 0;
-        boolean done = true;
+    private static boolean rankUndecided(int[] keys, int[] bucketOf, int len, int buckets, int[] undecided, int u,
+            long[] draws, long[] limits, float[] tau, int start, RowScratch rs) {
+        // per bucket, zeros apart at `buckets`: the key, index and rank of the last element ranked (-1: none yet)
+        int[] lastKey = rs.lastKey;
+        int[] lastIndex = rs.lastIndex;
+        int[] lastRank = rs.lastRank;
         for (int q = 0; q < u; q++) {
             int i = undecided[q];
+            lastKey[keys[i] == 0 ? buckets : bucketOf[i]] = -1;
+        }
+        int passes = 0;
+        for (int q = u - 1; q >= 0; q--) {
+            int i = undecided[q];
             int k = keys[i];
+            int slot = k == 0 ? buckets : bucketOf[i];
             int r;
-            if (k == 0) {
-                r = zeros - 1 - zerosBefore[i]; // the zeros after it rank below it
+            if (lastKey[slot] == k) {
+                r = lastRank[slot] + equal(keys, i + 1, lastIndex[slot] + 1, k);
+            } else if (++passes > MAX_RANKING_PASSES) {
+                return false;
             } else {
-                int b = bucket(k, first);
-                int zerosHere = b == zeroBucket ? zeros : 0; // counted in the bucket, left out of its list
-                int end = at[b]; // one past the bucket's last listed member
-                int begin = end - (count[b] - zerosHere);
-                r = low[b] + zerosHere;
-                if (marked[b] == LISTED) {
-                    marked[b] = allEqual(keys, members, begin, end, k) ? ONE_KEY : MIXED;
-                    work += end - begin;
-                }
-                if (marked[b] == ONE_KEY) {
-                    r += end - 1 - place[i]; // the members after it rank below it
-                } else {
-                    for (int m = begin; m < end; m++) {
-                        int o = members[m];
-                        int ko = keys[o];
-                        r += ko < k || (ko == k && o > i) ? 1 : 0;
-                    }
-                    work += end - begin;
-                }
-                if (work > 8L * len + 256) {
-                    done = false;
-                    break;
-                }
+                // k + 1 overflows for the largest NaN key only, to 2³¹, which below() handles
+                r = below(keys, 0, i, k) + below(keys, i + 1, len, k + 1);
             }
-            decide[i] = draws[i] < limit(keepProbability(density, eps, r, len)) ? 1 : 0;
+            lastKey[slot] = k;
+            lastIndex[slot] = i;
+            lastRank[slot] = r;
+            dropUnlessKept(tau, start, i, draws[i], limits[r]);
         }
-        for (int q = 0; q < u; q++) {
-            marked[bucket(keys[undecided[q]], first)] = 0;
-        }
-        return done;
+        return true;
     }
 
-    /** States of a bucket in {@link #rankUndecided}: not needed (0), listed, and once looked at: one key or more. */
-    private static final byte LISTED = 1;
-    private static final byte ONE_KEY = 2;
-    private static final byte MIXED = 3;
-
-    /** Whether every listed member {@code members[begin, end)} has key {@code k}. */
-    private static boolean allEqual(int[] keys, int[] members, int begin, int end, int k) {
-        boolean same = true;
-        for (int m = begin; m < end; m++) {
-            same &= keys[members[m]] == k;
-        }
-        return same;
+    /** Zeroes row element {@code i} unless its draw {@code m} is below its rank's bound (no branch: m is random). */
+    private static void dropUnlessKept(float[] tau, int start, int i, long m, long limit) {
+        int kept = (int) ((m - limit) >> 63);
+        tau[start + i] = Float.intBitsToFloat(Float.floatToRawIntBits(tau[start + i]) & kept);
     }
 
-    /** 1 for a non-zero key, 0 for zero. */
-    private static int nonzero(int key) {
-        return (key | -key) >>> 31;
+    /**
+     * Passes over a row (each vectorized, ~0.03 ns an element) beyond which {@link #rankUndecided} leaves it to the
+     * sort (~10 ns an element).
+     */
+    private static final int MAX_RANKING_PASSES = 64;
+
+    /**
+     * How many of {@code keys[from, to)} are below {@code bound}, for a bound in {@code [0, 2³¹]} (2³¹ as
+     * {@code Integer.MIN_VALUE}): as keys are non-negative ints, {@code key − bound} wraps to negative exactly when
+     * the key is below it, with no branch.
+     */
+    private static int below(int[] keys, int from, int to, int bound) {
+        int n = 0;
+        for (int j = from; j < to; j++) {
+            n += (keys[j] - bound) >>> 31;
+        }
+        return n;
+    }
+
+    /** How many of {@code keys[from, to)} equal {@code k}: {@code key ^ k} is 0 then, else positive. */
+    private static int equal(int[] keys, int from, int to, int k) {
+        int n = 0;
+        for (int j = from; j < to; j++) {
+            n += ((keys[j] ^ k) - 1) >>> 31;
+        }
+        return n;
     }
 
     /**
@@ -375,18 +346,20 @@ final class DellaMagPrune implements Sparsifier {
     static final class RowScratch {
         int[] keys = new int[0];
         final int[] exponents = new int[256];
-        int[] decide = new int[0];
+        float[] row = new float[0];
         int[] undecided = new int[0];
-        int[] members = new int[0];
-        int[] place = new int[0];
-        int[] zerosBefore = new int[0];
         long[] draws = new long[0];
         int[] count = new int[0];
-        int[] low = new int[0];
-        int[] at = new int[0];
-        long[] keepBelow = new long[0];
-        long[] dropFrom = new long[0];
-        byte[] marked = new byte[0];
+        long[] bounds = new long[0];
+        int[] bucketOf = new int[0];
+        int[] lastKey = new int[0];
+        int[] lastIndex = new int[0];
+        int[] lastRank = new int[0];
+        /** {@link #limits}: the draw bound of each rank, for the row length and probabilities last asked. */
+        private long[] rankLimits = new long[0];
+        private int limitsLength;
+        private double limitsDensity = Double.NaN;
+        private double limitsEps = Double.NaN;
 
         private static final ThreadLocal<RowScratch> MINE = ThreadLocal.withInitial(RowScratch::new);
 
@@ -394,24 +367,37 @@ final class DellaMagPrune implements Sparsifier {
             RowScratch rs = MINE.get();
             if (rs.keys.length < len) {
                 rs.keys = new int[len];
-                rs.decide = new int[len];
+                rs.row = new float[len];
                 rs.undecided = new int[len];
-                rs.members = new int[len + 1]; // + rankUndecided's scratch slot
-                rs.place = new int[len];
-                rs.zerosBefore = new int[len];
+                rs.bucketOf = new int[len];
                 rs.draws = new long[len];
             }
             return rs;
         }
 
+        /** {@code ⌈p(r)·2⁵³⌉} for each rank {@code r} of a row of {@code len}: computed once per tensor, not per row. */
+        long[] limits(double density, double eps, int len) {
+            if (len != limitsLength || density != limitsDensity || eps != limitsEps) {
+                if (rankLimits.length < len) {
+                    rankLimits = new long[len];
+                }
+                for (int r = 0; r < len; r++) {
+                    rankLimits[r] = limit(keepProbability(density, eps, r, len));
+                }
+                limitsLength = len;
+                limitsDensity = density;
+                limitsEps = eps;
+            }
+            return rankLimits;
+        }
+
         void ensureBuckets(int buckets) {
             if (count.length < buckets) {
                 count = new int[buckets];
-                low = new int[buckets];
-                at = new int[buckets];
-                keepBelow = new long[buckets];
-                dropFrom = new long[buckets];
-                marked = new byte[buckets];
+                bounds = new long[2 * buckets];
+                lastKey = new int[buckets + 1];
+                lastIndex = new int[buckets + 1];
+                lastRank = new int[buckets + 1];
             }
         }
     }

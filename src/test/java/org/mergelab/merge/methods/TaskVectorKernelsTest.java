@@ -453,13 +453,15 @@ class TaskVectorKernelsTest {
             int rows = 1 + r.nextInt(4);
             int n = len * rows;
             float[] tau = new float[n];
-            int kind = rep % 5;
+            int kind = rep % 6;
             for (int j = 0; j < n; j++) {
                 tau[j] = switch (kind) {
                     case 0 -> r.nextInt(5) == 0 ? 0f : LegacyDifferentialTest.bf16(r.nextGaussian() * 1e-3);
                     case 1 -> r.nextInt(4) / 64f; // few magnitudes: buckets of equal keys
                     case 2 -> r.nextInt(3) == 0 ? 0f : (float) (r.nextGaussian() * 1e-3);
                     case 3 -> rep % 2 == 0 ? 7f : r.nextInt(3) == 0 ? Float.MIN_VALUE : 0f; // all equal, or tiny
+                    // distinct keys in one bucket (one bf16 value): too many to rank, the row goes to the sort
+                    case 4 -> 1f + r.nextInt(1 << 16) * 0x1p-23f;
                     default -> SPECIAL[r.nextInt(SPECIAL.length)] * (r.nextBoolean() ? 1 : 1e-3f);
                 };
             }
