@@ -163,7 +163,7 @@ final class DellaMagPrune implements Sparsifier {
     }
 
     /** The bucket of a key: 0 below {@code first}'s binade (the low tail), else one per bf16 value above it. */
-    private static int bucket(int key, int first) {
+    static int bucket(int key, int first) {
         return Math.max(0, (key >>> 16) - first + 1);
     }
 
@@ -178,58 +178,65 @@ final class DellaMagPrune implements Sparsifier {
      */
     static boolean pruneRow(float[] tau, int start, int len, long offset, double density, double eps, long key,
             RowScratch rs) {
+        boolean lanes = DellaRowKernels.lanes(len);
         int[] keys = rs.keys;
-        int max = 0;
-        for (int i = 0; i < len; i++) {
-            int k = TaskVectors.magnitudeKey(tau[start + i]);
-            keys[i] = k;
-            max = Math.max(max, k);
-        }
+        int max = DellaRowKernels.keys(tau, start, len, keys, lanes);
         int first = firstFineBucket(keys, len, max, rs.exponents);
         int buckets = (max >>> 16) - first + 2;
         if (buckets > 4 * len + 1024) {
             return false; // keys spread over too many binades (infinities, NaN): sort
         }
         rs.ensureBuckets(buckets);
-        int[] count = rs.count;
-        java.util.Arrays.fill(count, 0, buckets, 0);
         int[] bucketOf = rs.bucketOf;
-        for (int i = 0; i < len; i++) {
-            int b = bucket(keys[i], first);
-            bucketOf[i] = b;
-            count[b]++;
-        }
+        DellaRowKernels.buckets(keys, len, first, bucketOf, lanes);
+        int[] count = count(bucketOf, len, buckets, rs);
         // per bucket: the draw bounds of its lowest and highest rank (an empty bucket's are never read: without a
         // branch, as about half the buckets are empty, at random)
         long[] limits = rs.limits(density, eps, len);
-        long[] bounds = rs.bounds; // bucket b's at 2b (keep below) and 2b + 1 (drop from): one cache line
+        long[] keepBelow = rs.keepBelow;
+        long[] dropFrom = rs.dropFrom;
         int rank = 0;
         for (int b = 0; b < buckets; b++) {
             int c = count[b];
-            bounds[2 * b] = limits[rank];
-            bounds[2 * b + 1] = limits[rank + c - 1 + ((c - 1) >>> 31)]; // rank itself when c is 0
+            keepBelow[b] = limits[rank];
+            dropFrom[b] = limits[rank + c - 1 + ((c - 1) >>> 31)]; // rank itself when c is 0
             rank += c;
         }
-        long[] draws = rs.draws;
-        TaskVectorKernels.draws(key, offset + start, len, draws);
         float[] original = rs.row;
         System.arraycopy(tau, start, original, 0, len); // for the sort, should rankUndecided decline
         int[] undecided = rs.undecided;
-        int u = 0;
-        for (int i = 0; i < len; i++) {
-            int b = bucketOf[i];
-            long m = draws[i];
-            // m at least the highest rank's bound: dropped; below the lowest's: kept; between: undecided, kept for
-            // now. Without branches, as the draws are random (m and the bounds are below 2^53: no overflow).
-            dropUnlessKept(tau, start, i, m, bounds[2 * b + 1]);
-            undecided[u] = i; // listed in index order
-            u += (int) (((m - bounds[2 * b + 1]) & ~(m - bounds[2 * b])) >>> 63);
-        }
-        if (u > 0 && !rankUndecided(keys, bucketOf, len, buckets, undecided, u, draws, limits, tau, start, rs)) {
+        long firstDraw = offset + start;
+        int u = DellaRowKernels.decide(tau, start, len, bucketOf, key, firstDraw, keepBelow, dropFrom, undecided,
+                lanes);
+        if (u > 0 && !rankUndecided(keys, bucketOf, len, buckets, undecided, u, key, firstDraw, limits, tau, start,
+                rs)) {
             System.arraycopy(original, 0, tau, start, len);
             return false;
         }
         return true;
+    }
+
+    /**
+     * Each bucket's count of {@code bucketOf[0, len)}, in {@code rs.count}: two histograms, of each half of the row,
+     * summed (the increments of one bucket in a row wait on each other's store; two chains overlap).
+     */
+    private static int[] count(int[] bucketOf, int len, int buckets, RowScratch rs) {
+        int[] count = rs.count;
+        int[] upper = rs.upperCount;
+        java.util.Arrays.fill(count, 0, buckets, 0);
+        java.util.Arrays.fill(upper, 0, buckets, 0);
+        int half = len >>> 1;
+        for (int i = 0; i < half; i++) {
+            count[bucketOf[i]]++;
+            upper[bucketOf[half + i]]++;
+        }
+        if ((len & 1) != 0) {
+            count[bucketOf[len - 1]]++;
+        }
+        for (int b = 0; b < buckets; b++) {
+            count[b] += upper[b];
+        }
+        return count;
     }
 
     /**
@@ -264,7 +271,7 @@ final class DellaMagPrune implements Sparsifier {
      * with some undecided elements perhaps dropped.
      */
     private static boolean rankUndecided(int[] keys, int[] bucketOf, int len, int buckets, int[] undecided, int u,
-            long[] draws, long[] limits, float[] tau, int start, RowScratch rs) {
+            long key, long firstDraw, long[] limits, float[] tau, int start, RowScratch rs) {
         // per bucket, zeros apart at `buckets`: the key, index and rank of the last element ranked (-1: none yet)
         int[] lastKey = rs.lastKey;
         int[] lastIndex = rs.lastIndex;
@@ -290,15 +297,9 @@ final class DellaMagPrune implements Sparsifier {
             lastKey[slot] = k;
             lastIndex[slot] = i;
             lastRank[slot] = r;
-            dropUnlessKept(tau, start, i, draws[i], limits[r]);
+            DellaRowKernels.dropUnlessKept(tau, start, i, DellaRowKernels.draw(key, firstDraw, i), limits[r]);
         }
         return true;
-    }
-
-    /** Zeroes row element {@code i} unless its draw {@code m} is below its rank's bound (no branch: m is random). */
-    private static void dropUnlessKept(float[] tau, int start, int i, long m, long limit) {
-        int kept = (int) ((m - limit) >> 63);
-        tau[start + i] = Float.intBitsToFloat(Float.floatToRawIntBits(tau[start + i]) & kept);
     }
 
     /**
@@ -348,9 +349,10 @@ final class DellaMagPrune implements Sparsifier {
         final int[] exponents = new int[256];
         float[] row = new float[0];
         int[] undecided = new int[0];
-        long[] draws = new long[0];
         int[] count = new int[0];
-        long[] bounds = new long[0];
+        int[] upperCount = new int[0];
+        long[] keepBelow = new long[0];
+        long[] dropFrom = new long[0];
         int[] bucketOf = new int[0];
         int[] lastKey = new int[0];
         int[] lastIndex = new int[0];
@@ -368,9 +370,8 @@ final class DellaMagPrune implements Sparsifier {
             if (rs.keys.length < len) {
                 rs.keys = new int[len];
                 rs.row = new float[len];
-                rs.undecided = new int[len];
+                rs.undecided = new int[len + TaskVectorKernels.IL.length()]; // + the last vector's compressed store
                 rs.bucketOf = new int[len];
-                rs.draws = new long[len];
             }
             return rs;
         }
@@ -394,7 +395,9 @@ final class DellaMagPrune implements Sparsifier {
         void ensureBuckets(int buckets) {
             if (count.length < buckets) {
                 count = new int[buckets];
-                bounds = new long[2 * buckets];
+                upperCount = new int[buckets];
+                keepBelow = new long[buckets];
+                dropFrom = new long[buckets];
                 lastKey = new int[buckets + 1];
                 lastIndex = new int[buckets + 1];
                 lastRank = new int[buckets + 1];

@@ -76,14 +76,14 @@ final class TaskVectorKernels {
         RECORD_KEPT,
         /** {@link #keptMask}. */
         KEPT_MASK,
-        /** {@link #draws}. */
-        DRAWS,
         /** {@link Combination#twoTermsBf16}. */
         TWO_TERMS_BF16,
         /** {@link TaskSum#twoModelsBf16}. */
         TASK_SUM_BF16,
         /** {@link #keysBf16}. */
-        KEYS_BF16;
+        KEYS_BF16,
+        /** {@link DellaRowKernels}. */
+        DELLA_ROW;
 
         private volatile boolean warm;
         private final java.util.concurrent.atomic.AtomicInteger fast = new java.util.concurrent.atomic.AtomicInteger();
@@ -197,7 +197,6 @@ final class TaskVectorKernels {
         final int[] keys;
         final int[] found;
         final long[] bits;
-        final long[] draws;
         /** {@code 2n} bf16 elements (zeros), for the kernels that read stored bf16. */
         final MemorySegment bf16;
         final double[] sums = new double[2];
@@ -212,7 +211,6 @@ final class TaskVectorKernels {
             keys = new int[n];
             found = new int[n + I.length()];
             bits = new long[(n + 63) / 64];
-            draws = new long[n];
             bf16 = Arena.ofAuto().allocate(4L * n, 64);
             factors = new double[][] {null, new double[n], null};
             for (int m = 0; m < 3; m++) {
@@ -256,12 +254,12 @@ final class TaskVectorKernels {
                         n - rep % 3, 0x1234L + rep, rep * 256L, 1L << 52, sums, rep % 5 == 0 ? 0 : 0.25, 0.125) ? 1 : 0;
                 case RECORD_KEPT -> recordKeptLanes(tau[rep % 3], rep % 2 * 64, n, bits);
                 case KEPT_MASK -> sink += keptMaskLanes(x[rep % 3], b, tau[0], rep % 2 * 64, n, bits);
-                case DRAWS -> drawsLanes(0x5678L + rep, rep * 64L, rep % 2 * L.length(), n, draws);
                 case TWO_TERMS_BF16 -> Combination.twoTermsBf16(bf16, bf16, rep % 2 * F.length(), n - rep % 3, 0.25f,
                         0.75f, out, found, 0, 1);
                 case TASK_SUM_BF16 -> TaskSum.twoModelsBf16(bf16, bf16, bf16, rep % 2 * F.length(), n - rep % 3, 0.4,
                         0.6, 1, out, found, 0, 1, 2);
                 case KEYS_BF16 -> keysBf16(bf16, bf16, rep % 2 * F.length(), keys, n - rep % 3);
+                case DELLA_ROW -> DellaRowKernels.probe();
             }
         }
     }
@@ -454,49 +452,10 @@ final class TaskVectorKernels {
         return z ^ (z >>> 31);
     }
 
-    private static LongVector mixLanes(LongVector z) {
+    static LongVector mixLanes(LongVector z) {
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
         return z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
-    }
-
-    /** {@code draws[i] = mix(key + (first + i)·golden) >>> 11} for {@code i < n}: the 53-bit integers of the draws. */
-    static void draws(long key, long first, int n, long[] draws) {
-        Lanes l = Lanes.DRAWS;
-        int j = 0;
-        while (VECTOR && j < n) {
-            if (l.warm()) {
-                int end = j + L.loopBound(n - j);
-                drawsLanes(key, first, j, end, draws);
-                j = end;
-                break;
-            }
-            if (!l.probe(n - j)) {
-                break;
-            }
-            long t0 = System.nanoTime();
-            drawsLanes(key, first, j, j + PROBE, draws);
-            l.probed(System.nanoTime() - t0, PROBE);
-            int end = Math.min(n, j + BLOCK);
-            drawsScalar(key, first, j + PROBE, end, draws);
-            j = end;
-        }
-        drawsScalar(key, first, j, n, draws);
-    }
-
-    static void drawsScalar(long key, long first, int from, int to, long[] draws) {
-        for (int j = from; j < to; j++) {
-            draws[j] = mix(key + (first + j) * GOLDEN) >>> 11;
-        }
-    }
-
-    static void drawsLanes(long key, long first, int from, int to, long[] draws) {
-        LongVector lanes = LongVector.zero(L).addIndex(1).mul(GOLDEN);
-        long step = L.length() * GOLDEN;
-        long at = key + (first + from) * GOLDEN;
-        for (int j = from; j < to; j += L.length(), at += step) {
-            mixLanes(lanes.add(at)).lanewise(VectorOperators.LSHR, 11).intoArray(draws, j);
-        }
     }
 
     // ---------------------------------------------------------------- L1 sums

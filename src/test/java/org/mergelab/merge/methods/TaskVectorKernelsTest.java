@@ -444,7 +444,10 @@ class TaskVectorKernelsTest {
         }
     }
 
-    /** DELLA's rows decided from key buckets, without sorting: the same elements kept as with the sort. */
+    /**
+     * DELLA's rows decided from key buckets, without sorting, on the lanes and in scalar code: the same elements kept
+     * as with the sort.
+     */
     @Test
     void dellaRowsWithoutSortingMatchTheSort() {
         Random r = new Random(7);
@@ -478,9 +481,18 @@ class TaskVectorKernelsTest {
                 DellaMagPrune.fast = true;
             }
             DellaMagPrune.prune(bucketed, offset, n, len, density, eps, key, null, "w");
+            float[] scalar = tau.clone();
+            TaskVectorKernels.useLanes(false);
+            try {
+                DellaMagPrune.prune(scalar, offset, n, len, density, eps, key, null, "w");
+            } finally {
+                TaskVectorKernels.useLanes(true);
+            }
             for (int j = 0; j < n; j++) {
                 assertEquals(Float.floatToRawIntBits(sorted[j]), Float.floatToRawIntBits(bucketed[j]),
                         "kind " + kind + " len " + len + " at " + j);
+                assertEquals(Float.floatToRawIntBits(sorted[j]), Float.floatToRawIntBits(scalar[j]),
+                        "scalar loops, kind " + kind + " len " + len + " at " + j);
             }
         }
     }
@@ -557,11 +569,9 @@ class TaskVectorKernelsTest {
             for (int j = from; j < n; j++) {
                 assertEquals(Float.floatToRawIntBits(masked[j]), Float.floatToRawIntBits(scalar[j]), "at " + j);
             }
-            long[] draws = new long[n];
             long key = r.nextLong();
-            TaskVectorKernels.draws(key, 77, n, draws);
             for (int j = 0; j < n; j++) {
-                assertEquals(CounterRandom.uniform(key, 77 + j), draws[j] * 0x1.0p-53);
+                assertEquals(CounterRandom.uniform(key, 77 + j), DellaRowKernels.draw(key, 77, j) * 0x1.0p-53);
             }
         }
     }
