@@ -188,8 +188,8 @@ final class DellaMagPrune implements Sparsifier {
         }
         rs.ensureBuckets(buckets);
         int[] bucketOf = rs.bucketOf;
-        DellaRowKernels.buckets(keys, len, first, bucketOf, lanes);
-        int[] count = count(bucketOf, len, buckets, rs);
+        boolean oneKeyBuckets = DellaRowKernels.buckets(keys, len, first, bucketOf, lanes) == 0;
+        int[] count = count(bucketOf, len, buckets, oneKeyBuckets, rs);
         // per bucket: the draw bounds of its lowest and highest rank (an empty bucket's are never read: without a
         // branch, as about half the buckets are empty, at random)
         long[] limits = rs.limits(density, eps, len);
@@ -208,8 +208,8 @@ final class DellaMagPrune implements Sparsifier {
         long firstDraw = offset + start;
         int u = DellaRowKernels.decide(tau, start, len, bucketOf, key, firstDraw, keepBelow, dropFrom, undecided,
                 lanes);
-        if (u > 0 && !rankUndecided(keys, bucketOf, len, buckets, undecided, u, key, firstDraw, limits, tau, start,
-                rs)) {
+        if (u > 0 && !rankUndecided(keys, bucketOf, oneKeyBuckets, len, buckets, undecided, u, key, firstDraw, limits,
+                tau, start, rs)) {
             System.arraycopy(original, 0, tau, start, len);
             return false;
         }
@@ -217,26 +217,38 @@ final class DellaMagPrune implements Sparsifier {
     }
 
     /**
-     * Each bucket's count of {@code bucketOf[0, len)}, in {@code rs.count}: two histograms, of each half of the row,
-     * summed (the increments of one bucket in a row wait on each other's store; two chains overlap).
+     * Each bucket's count of {@code bucketOf[0, len)}, in {@code rs.count}, and with {@code places} each element's place
+     * among its bucket's members ({@link RowScratch#membersBefore}; only {@link #rankUndecided}'s buckets of one key
+     * use them, and storing them made rows of many keys ~15% slower): two histograms, of each half of the row, summed (the
+     * increments of one bucket in a row wait on each other's store; two chains overlap).
      */
-    private static int[] count(int[] bucketOf, int len, int buckets, RowScratch rs) {
-        int[] count = rs.count;
-        int[] upper = rs.upperCount;
-        java.util.Arrays.fill(count, 0, buckets, 0);
+    private static int[] count(int[] bucketOf, int len, int buckets, boolean places, RowScratch rs) {
+        int[] lower = rs.lowerCount;
+        int[] upper = rs.count;
+        int[] before = rs.before;
+        java.util.Arrays.fill(lower, 0, buckets, 0);
         java.util.Arrays.fill(upper, 0, buckets, 0);
         int half = len >>> 1;
-        for (int i = 0; i < half; i++) {
-            count[bucketOf[i]]++;
-            upper[bucketOf[half + i]]++;
+        int upperStart = len - half; // the middle element of an odd row is the lower half's last
+        if (places) {
+            for (int i = 0; i < half; i++) {
+                before[i] = lower[bucketOf[i]]++;
+                before[upperStart + i] = upper[bucketOf[upperStart + i]]++;
+            }
+        } else {
+            for (int i = 0; i < half; i++) {
+                lower[bucketOf[i]]++;
+                upper[bucketOf[upperStart + i]]++;
+            }
         }
-        if ((len & 1) != 0) {
-            count[bucketOf[len - 1]]++;
+        if (upperStart > half) {
+            before[half] = lower[bucketOf[half]]++;
         }
+        rs.upperStart = upperStart;
         for (int b = 0; b < buckets; b++) {
-            count[b] += upper[b];
+            upper[b] += lower[b];
         }
-        return count;
+        return upper;
     }
 
     /**
@@ -267,15 +279,24 @@ final class DellaMagPrune implements Sparsifier {
      * element) while only a few elements per row are undecided. Undecided elements of one key are often many, in a
      * bucket crowded with equal keys (zeros: weights a fine-tune left unchanged; or the few distinct values of a bf16
      * fine-tune's task vector): taken from the last, each ranks above the previous one of its key by the equal keys
-     * between the two. False, when the passes would cost more than sorting the row (undecided elements of many keys),
-     * with some undecided elements perhaps dropped.
+     * between the two. When every key is a bf16 value ({@code oneKeyBuckets}: a bf16 fine-tune's small deltas), each
+     * fine bucket holds one key, and its members after the element are all that rank below it in the bucket: no pass
+     * at all. False, when the passes would cost more than sorting the row (undecided elements of many keys), with
+     * some undecided elements perhaps dropped.
      */
-    private static boolean rankUndecided(int[] keys, int[] bucketOf, int len, int buckets, int[] undecided, int u,
-            long key, long firstDraw, long[] limits, float[] tau, int start, RowScratch rs) {
+    private static boolean rankUndecided(int[] keys, int[] bucketOf, boolean oneKeyBuckets, int len, int buckets,
+            int[] undecided, int u, long key, long firstDraw, long[] limits, float[] tau, int start, RowScratch rs) {
         // per bucket, zeros apart at `buckets`: the key, index and rank of the last element ranked (-1: none yet)
         int[] lastKey = rs.lastKey;
         int[] lastIndex = rs.lastIndex;
         int[] lastRank = rs.lastRank;
+        int[] low = rs.low;
+        if (oneKeyBuckets) {
+            int[] count = rs.count;
+            for (int b = 0, rank = 0; b < buckets; rank += count[b++]) {
+                low[b] = rank;
+            }
+        }
         for (int q = 0; q < u; q++) {
             int i = undecided[q];
             lastKey[keys[i] == 0 ? buckets : bucketOf[i]] = -1;
@@ -286,7 +307,11 @@ final class DellaMagPrune implements Sparsifier {
             int k = keys[i];
             int slot = k == 0 ? buckets : bucketOf[i];
             int r;
-            if (lastKey[slot] == k) {
+            if (oneKeyBuckets && slot > 0 && slot < buckets) {
+                // a fine bucket of one key: the members after it rank below it
+                int b = slot;
+                r = low[b] + rs.count[b] - 1 - rs.membersBefore(i, b);
+            } else if (lastKey[slot] == k) {
                 r = lastRank[slot] + equal(keys, i + 1, lastIndex[slot] + 1, k);
             } else if (++passes > MAX_RANKING_PASSES) {
                 return false;
@@ -350,7 +375,13 @@ final class DellaMagPrune implements Sparsifier {
         float[] row = new float[0];
         int[] undecided = new int[0];
         int[] count = new int[0];
-        int[] upperCount = new int[0];
+        int[] lowerCount = new int[0];
+        /** Per element: how many of its bucket's members precede it in its half of the row ({@link #count}). */
+        int[] before = new int[0];
+        /** Where {@link #count}'s upper half starts. */
+        int upperStart;
+        /** Per bucket: its lowest rank. */
+        int[] low = new int[0];
         long[] keepBelow = new long[0];
         long[] dropFrom = new long[0];
         int[] bucketOf = new int[0];
@@ -372,8 +403,14 @@ final class DellaMagPrune implements Sparsifier {
                 rs.row = new float[len];
                 rs.undecided = new int[len + TaskVectorKernels.IL.length()]; // + the last vector's compressed store
                 rs.bucketOf = new int[len];
+                rs.before = new int[len];
             }
             return rs;
+        }
+
+        /** How many members of bucket {@code b} precede row element {@code i}, one of them. */
+        int membersBefore(int i, int b) {
+            return before[i] + (i >= upperStart ? lowerCount[b] : 0);
         }
 
         /** {@code ⌈p(r)·2⁵³⌉} for each rank {@code r} of a row of {@code len}: computed once per tensor, not per row. */
@@ -395,7 +432,8 @@ final class DellaMagPrune implements Sparsifier {
         void ensureBuckets(int buckets) {
             if (count.length < buckets) {
                 count = new int[buckets];
-                upperCount = new int[buckets];
+                lowerCount = new int[buckets];
+                low = new int[buckets];
                 keepBelow = new long[buckets];
                 dropFrom = new long[buckets];
                 lastKey = new int[buckets + 1];

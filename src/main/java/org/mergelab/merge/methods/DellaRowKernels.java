@@ -56,23 +56,29 @@ final class DellaRowKernels {
         return most.reduceLanes(VectorOperators.MAX);
     }
 
-    /** {@code bucketOf[i]}: the bucket of {@code keys[i]} ({@link DellaMagPrune#bucket}), for {@code i < len}. */
-    static void buckets(int[] keys, int len, int first, int[] bucketOf, boolean lanes) {
+    /**
+     * {@code bucketOf[i]}: the bucket of {@code keys[i]} ({@link DellaMagPrune#bucket}), for {@code i < len}. Returns
+     * the OR of the keys' low 16 bits: 0 when every key is a bf16 value, so that each fine bucket holds one key.
+     */
+    static int buckets(int[] keys, int len, int first, int[] bucketOf, boolean lanes) {
         int i = lanes ? I.loopBound(len) : 0;
-        if (lanes) {
-            bucketsLanes(keys, i, first, bucketOf);
-        }
+        int lowBits = lanes ? bucketsLanes(keys, i, first, bucketOf) : 0;
         for (; i < len; i++) {
             bucketOf[i] = DellaMagPrune.bucket(keys[i], first);
+            lowBits |= keys[i] & 0xffff;
         }
+        return lowBits;
     }
 
     /** {@link #buckets} on lanes, for {@code len} a multiple of the lane count. */
-    static void bucketsLanes(int[] keys, int len, int first, int[] bucketOf) {
+    static int bucketsLanes(int[] keys, int len, int first, int[] bucketOf) {
+        IntVector lowBits = IntVector.zero(I);
         for (int i = 0; i < len; i += I.length()) {
-            IntVector.fromArray(I, keys, i).lanewise(VectorOperators.LSHR, 16).sub(first - 1).max(0)
-                    .intoArray(bucketOf, i);
+            IntVector k = IntVector.fromArray(I, keys, i);
+            k.lanewise(VectorOperators.LSHR, 16).sub(first - 1).max(0).intoArray(bucketOf, i);
+            lowBits = lowBits.or(k);
         }
+        return lowBits.reduceLanes(VectorOperators.OR) & 0xffff;
     }
 
     /** Element {@code first + i}'s draw of stream {@code key}: the 53-bit integer behind {@code CounterRandom}. */
