@@ -285,6 +285,9 @@ final class WindowSelection {
         return cuts;
     }
 
+    /** Per thread: {@link #cutInside}'s counts of the low halves. */
+    private static final ThreadLocal<long[]> LOW_COUNTS = ThreadLocal.withInitial(() -> new long[1 << 16]);
+
     /**
      * The cut of the top {@code k}, at rank {@code rank} (1: the largest) among the window keys {@code inside} (per
      * chunk, in order; {@code high} counts them per high-half bucket from {@code lo}'s on): the threshold key, how
@@ -305,15 +308,19 @@ final class WindowSelection {
         // each chunk's keys in that bucket, picked by the lanes (the windows hold 10-20 % of a tensor's keys, and two
         // scalar scans of them per cut on this one thread took 14 % of a 4 GB breadcrumbs merge's samples)
         int[][] inBucket = new int[inside.length][];
-        int[] found = new int[0];
+        int longest = 0;
+        for (int[] keys : inside) {
+            longest = Math.max(longest, keys.length);
+        }
+        // this thread's scratch, not a new array per cut: per-cut arrays were ~1 GB of a 4 GB breadcrumbs merge's
+        // allocations (JFR), which grew the heap, and so the RSS
+        int[] found = TopKSelection.lowScratchOf(longest + TaskVectorKernels.I.length());
         for (int i = 0; i < inside.length; i++) {
-            if (found.length < inside[i].length + TaskVectorKernels.I.length()) {
-                found = new int[inside[i].length + TaskVectorKernels.I.length()];
-            }
             int c = WindowSelection.inside(inside[i], inside[i].length, bucket << 16, bucket << 16 | 0xffff, found);
             inBucket[i] = java.util.Arrays.copyOf(found, c);
         }
-        long[] low = new long[1 << 16];
+        long[] low = LOW_COUNTS.get();
+        java.util.Arrays.fill(low, 0);
         for (int[] list : inBucket) {
             for (int key : list) {
                 low[key & 0xffff]++;
