@@ -33,6 +33,14 @@ public final class CounterRandom {
     }
 
     /**
+     * The 53-bit integer behind {@link #uniform}{@code (key, element)} ({@code uniform = draw·2⁻⁵³}): kernels compare
+     * it with {@code ⌈p·2⁵³⌉}, exactly as {@code uniform < p}.
+     */
+    public static long draw(long key, long element) {
+        return mix(key + element * GOLDEN) >>> 11;
+    }
+
+    /**
      * Bernoulli keep/drop of a run of elements: zeroes {@code values[j]} unless
      * {@code uniform(key, first + j) < p}, for {@code j < n}. The same draws as {@link #uniform}, compared exactly
      * (as integers: {@code m·2⁻⁵³ < p ⇔ m < ⌈p·2⁵³⌉}), on Vector API lanes where available.
@@ -50,7 +58,7 @@ public final class CounterRandom {
             }
         }
         for (; j < n; j++) {
-            if (!((mix(key + (first + j) * GOLDEN) >>> 11) < limit)) {
+            if (!(draw(key, first + j) < limit)) {
                 values[j] = 0f;
             }
         }

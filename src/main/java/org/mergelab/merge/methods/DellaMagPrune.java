@@ -322,7 +322,7 @@ final class DellaMagPrune implements Sparsifier {
             lastKey[slot] = k;
             lastIndex[slot] = i;
             lastRank[slot] = r;
-            DellaRowKernels.dropUnlessKept(tau, start, i, DellaRowKernels.draw(key, firstDraw, i), limits[r]);
+            DellaRowKernels.dropUnlessKept(tau, start, i, CounterRandom.draw(key, firstDraw + i), limits[r]);
         }
         return true;
     }

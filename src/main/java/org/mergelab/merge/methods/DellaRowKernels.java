@@ -7,6 +7,8 @@ import static org.mergelab.merge.methods.TaskVectorKernels.I;
 import static org.mergelab.merge.methods.TaskVectorKernels.IL;
 import static org.mergelab.merge.methods.TaskVectorKernels.L;
 
+import org.mergelab.merge.CounterRandom;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
@@ -81,14 +83,9 @@ final class DellaRowKernels {
         return lowBits.reduceLanes(VectorOperators.OR) & 0xffff;
     }
 
-    /** Element {@code first + i}'s draw of stream {@code key}: the 53-bit integer behind {@code CounterRandom}. */
-    static long draw(long key, long first, int i) {
-        return TaskVectorKernels.mix(key + (first + i) * GOLDEN) >>> 11;
-    }
-
     /**
      * Decides each element {@code i < len} of the row {@code tau[start, start + len)} from its draw
-     * ({@link #draw}{@code (key, first, i)}) and its bucket's bounds: at least {@code dropFrom[b]}, dropped (zeroed);
+     * ({@link CounterRandom#draw}{@code (key, first + i)}) and its bucket's bounds: at least {@code dropFrom[b]}, dropped (zeroed);
      * below {@code keepBelow[b]}, kept; between, kept for now and listed in {@code undecided} (in index order; with
      * lanes, {@code undecided} has room for a vector past {@code len}). Returns how many are listed.
      */
@@ -98,7 +95,7 @@ final class DellaRowKernels {
         int u = lanes ? decideLanes(tau, start, i, bucketOf, key, first, keepBelow, dropFrom, undecided) : 0;
         for (; i < len; i++) {
             int b = bucketOf[i];
-            long m = draw(key, first, i);
+            long m = CounterRandom.draw(key, first + i);
             // without branches, as the draws are random (m and the bounds are below 2^53: no overflow)
             dropUnlessKept(tau, start, i, m, dropFrom[b]);
             undecided[u] = i;

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import org.mergelab.io.FloatCodec;
+import org.mergelab.merge.CounterRandom;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -386,7 +387,7 @@ final class TaskVectorKernels {
 
     /**
      * Over {@code [from, to)}: {@code into = x − b} where element {@code first + j}'s draw of stream {@code key} is
-     * kept ({@code CounterRandom.retain}'s decision: {@code mix(key + (first + j)·golden) >>> 11 < limit}), else
+     * kept ({@code CounterRandom.retain}'s decision: {@code CounterRandom.draw(key, first + j) < limit}), else
      * {@code +0}; returns how many non-zero differences it zeroed.
      */
     static int randomMask(float[] x, float[] b, float[] into, int from, int to, long key, long first, long limit) {
@@ -418,7 +419,7 @@ final class TaskVectorKernels {
         int zeroed = 0;
         for (int j = from; j < to; j++) {
             float t = x[j] - b[j];
-            long keep = ((mix(key + (first + j) * GOLDEN) >>> 11) - limit) >>> 63; // m < limit (both < 2^63)
+            long keep = (CounterRandom.draw(key, first + j) - limit) >>> 63; // m < limit (both < 2^63)
             int bits = Float.floatToRawIntBits(t);
             into[j] = Float.intBitsToFloat(bits & -(int) keep);
             zeroed += (((bits & 0x7fffffff) + 0x7fffffff) >>> 31) & ((int) keep ^ 1);
@@ -445,13 +446,7 @@ final class TaskVectorKernels {
         return zeroed;
     }
 
-    /** SplitMix64's finaliser, as {@code CounterRandom} draws with it. */
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
+    /** SplitMix64's finaliser on lanes, as {@code CounterRandom} draws with it. */
     static LongVector mixLanes(LongVector z) {
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
@@ -654,7 +649,7 @@ final class TaskVectorKernels {
             float v = Math.abs(x[j] - b[j]);
             lowest = Math.min(lowest, lowestBit(v));
             sumAll += v;
-            if (mix(key + (first + j) * GOLDEN) >>> 11 < limit) {
+            if (CounterRandom.draw(key, first + j) < limit) {
                 sumKept += v;
             }
         }

@@ -571,7 +571,7 @@ class TaskVectorKernelsTest {
             }
             long key = r.nextLong();
             for (int j = 0; j < n; j++) {
-                assertEquals(CounterRandom.uniform(key, 77 + j), DellaRowKernels.draw(key, 77, j) * 0x1.0p-53);
+                assertEquals(CounterRandom.uniform(key, 77 + j), CounterRandom.draw(key, 77 + j) * 0x1.0p-53);
             }
         }
     }
