@@ -207,7 +207,7 @@ final class DellaMagPrune implements Sparsifier {
         int[] undecided = rs.undecided;
         long firstDraw = offset + start;
         int u = DellaRowKernels.decide(tau, start, len, bucketOf, key, firstDraw, keepBelow, dropFrom, undecided,
-                lanes);
+                rs.bounds, lanes);
         if (u > 0 && !rankUndecided(keys, bucketOf, oneKeyBuckets, len, buckets, undecided, u, key, firstDraw, limits,
                 tau, start, rs)) {
             System.arraycopy(original, 0, tau, start, len);
@@ -385,6 +385,8 @@ final class DellaMagPrune implements Sparsifier {
         long[] keepBelow = new long[0];
         long[] dropFrom = new long[0];
         int[] bucketOf = new int[0];
+        /** Per element: its bucket's {@link #keepBelow} and {@link #dropFrom} ({@link DellaRowKernels#gatherBounds}). */
+        long[][] bounds = new long[2][0];
         int[] lastKey = new int[0];
         int[] lastIndex = new int[0];
         int[] lastRank = new int[0];
@@ -404,6 +406,7 @@ final class DellaMagPrune implements Sparsifier {
                 rs.undecided = new int[len + TaskVectorKernels.IL.length()]; // + the last vector's compressed store
                 rs.bucketOf = new int[len];
                 rs.before = new int[len];
+                rs.bounds = new long[2][len];
             }
             return rs;
         }
