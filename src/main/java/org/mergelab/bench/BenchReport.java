@@ -38,20 +38,36 @@ public final class BenchReport {
                     m.inProcessFloorRatio(), m.peakRssBytes() / 1e6, m.cpuSeconds(),
                     String.join(" ", m.samples().stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList())));
         }
-        MergeBenchmark.Baseline np = r.numpy();
-        if (np != null) {
-            double linear = r.merges().stream().filter(m -> m.name().equals("linear"))
-                    .mapToDouble(MergeBenchmark.Measurement::seconds).min().orElse(Double.NaN);
-            b.append(String.format(Locale.ROOT, "%nCompared against: numpy %s, float32, single thread (`numpy_linear.py`"
-                    + " in the jar: each tensor loaded whole, widened to float32, combined with array expressions, "
-                    + "rounded to bf16, written, fsync'd), the linear merge of the same two models: **%.2f s**, peak RSS "
-                    + "%.0f MB, output %s MergeLab's byte for byte; MergeLab's fastest linear run above is **%.1f×** "
-                    + "faster.%n", np.version(), np.seconds(), np.peakRssBytes() / 1e6,
-                    np.identical() ? "identical to" : "DIFFERENT from", np.seconds() / linear));
-        } else {
+        if (r.numpy().isEmpty()) {
             b.append("\nNo numpy comparison: python3 with numpy is not installed here.\n");
+        } else {
+            b.append(String.format(Locale.ROOT, "%nCompared against: numpy %s, float32, single thread (`numpy_merge.py` in"
+                    + " the jar: each tensor loaded whole, widened to float32, combined with array expressions, rounded"
+                    + " to bf16, written, fsync'd; TIES keeps each task vector's largest magnitudes by `np.partition`,"
+                    + " ties in index order as MergeLab), on the same models as the rows above:%n%n",
+                    r.numpy().getFirst().version()));
+            for (MergeBenchmark.Baseline np : r.numpy()) {
+                double fastest = r.merges().stream().filter(m -> m.name().equals(np.method()))
+                        .mapToDouble(MergeBenchmark.Measurement::seconds).min().orElse(Double.NaN);
+                b.append(String.format(Locale.ROOT, "- %s: **%.2f s**, peak RSS %.0f MB, output %s; MergeLab's fastest"
+                        + " %s run above is **%.1f×** faster.%n", np.method(), np.seconds(), np.peakRssBytes() / 1e6,
+                        agreement(np.agreement()), np.method(), np.seconds() / fastest));
+            }
         }
         b.append("\nMedians over alternating repetitions; the machine is shared, so single runs vary.\n");
         return b.toString();
+    }
+
+    /** How a numpy output compares with MergeLab's, in words. */
+    static String agreement(MergeBenchmark.Agreement a) {
+        if (a.identical()) {
+            return "identical to MergeLab's byte for byte";
+        }
+        if (a.maxUlps() == Long.MAX_VALUE) {
+            return "NOT comparable with MergeLab's (tensors, shapes or dtypes differ)";
+        }
+        return String.format(Locale.ROOT, "equal to MergeLab's but for %d of %d elements (%.2g %%), by at most %d bf16 "
+                + "step%s", a.differing(), a.elements(), 100.0 * a.differing() / a.elements(), a.maxUlps(),
+                a.maxUlps() == 1 ? " (float32 against MergeLab's float64 mixing)" : "s");
     }
 }

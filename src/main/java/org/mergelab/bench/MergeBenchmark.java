@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,16 +61,29 @@ public final class MergeBenchmark {
      * @param cores the cores the merges ran on
      */
     public record Report(long modelBytes, int models, double floorSeconds, double floor3Seconds, double cpCatSeconds,
-            double startupSeconds, List<Measurement> merges, Baseline numpy, String machine, int cores,
+            double startupSeconds, List<Measurement> merges, List<Baseline> numpy, String machine, int cores,
             double loadStart, double loadEnd) {}
 
     /**
-     * The float32 numpy merge the speed is compared against ({@code numpy_linear.py}: the linear merge of the first
-     * two models, whole tensors, numpy's single thread), or null where python3 with numpy is not installed.
+     * A float32 numpy merge the speed is compared against ({@code numpy_merge.py}: whole tensors, numpy's single
+     * thread): the linear merge of the first two models, and TIES of all three with the benchmark's parameters. None
+     * where python3 with numpy is not installed.
      *
-     * @param identical whether its output tensors equal MergeLab's linear merge byte for byte
+     * @param method the merge method, run by MergeLab on the same models for {@code agreement}
+     * @param seconds the median over its runs (TIES runs once: it takes minutes)
+     * @param agreement how its output compares with MergeLab's
      */
-    public record Baseline(String version, double seconds, long peakRssBytes, boolean identical) {}
+    public record Baseline(String method, String version, double seconds, long peakRssBytes, Agreement agreement) {}
+
+    /**
+     * How two merged models' bf16 tensors compare: of {@code elements}, how many differ, and by at most how many bf16
+     * steps (units in the last place, counted across zero); other dtypes count as differing unless byte-identical.
+     */
+    public record Agreement(long elements, long differing, long maxUlps) {
+        public boolean identical() {
+            return differing == 0;
+        }
+    }
 
     private final Settings settings;
     private final Consumer<String> log;
@@ -115,9 +130,9 @@ public final class MergeBenchmark {
                 : cores > 1 ? List.of(1, cores) : List.of(1);
         double loadStart = EvalBenchmark.loadAverage();
         String numpyVersion = numpyVersion();
-        List<Double> numpy = new ArrayList<>();
-        long[] numpyRss = new long[1];
-        boolean numpyIdentical = true;
+        Map<String, List<Double>> numpy = new LinkedHashMap<>();
+        Map<String, Long> numpyRss = new LinkedHashMap<>();
+        Map<String, Agreement> numpyAgreement = new LinkedHashMap<>();
         for (int rep = 0; rep < settings.reps(); rep++) {
             log.accept("repetition " + (rep + 1) + " of " + settings.reps());
             settle();
@@ -134,16 +149,23 @@ public final class MergeBenchmark {
             settle();
             cpCat.add(cpCat(models, dir.resolve("cp-out")));
             startup.add(run(List.of("--version")).seconds());
-            if (numpyVersion != null && settings.methods().contains("linear")) {
+            for (String method : List.of("linear", "ties")) {
+                // TIES in numpy takes minutes at 4 GB (a partition per tensor and model): once
+                if (numpyVersion == null || !settings.methods().contains(method)
+                        || method.equals("ties") && rep > 0) {
+                    continue;
+                }
                 settle();
                 warmCache(models);
-                ChildRun c = numpyLinear(models.subList(0, 2), dir.resolve("numpy-out"));
-                numpy.add(c.seconds());
-                numpyRss[0] = Math.max(numpyRss[0], c.peakRssBytes());
+                Path numpyOut = dir.resolve("numpy-out");
+                ChildRun c = numpyMerge(method, models, numpyOut);
+                numpy.computeIfAbsent(method, k -> new ArrayList<>()).add(c.seconds());
+                numpyRss.merge(method, c.peakRssBytes(), Math::max);
                 settle();
-                merge(configs.get("linear"), out, cores);
-                numpyIdentical &= sameTensors(dir.resolve("numpy-out"), out);
-                OutputFolder.deleteRecursively(dir.resolve("numpy-out"));
+                merge(configs.get(method), out, cores);
+                Agreement a = compare(numpyOut, out);
+                numpyAgreement.merge(method, a, (x, y) -> x.differing() >= y.differing() ? x : y);
+                OutputFolder.deleteRecursively(numpyOut);
             }
             for (var e : configs.entrySet()) {
                 for (int t : threadCounts) {
@@ -182,11 +204,12 @@ public final class MergeBenchmark {
                     median(ratios.get(e.getKey())), own, median(inProcessRatios.get(e.getKey())),
                     rss.get(e.getKey()), median(cpu.get(e.getKey())), List.copyOf(e.getValue())));
         }
-        Baseline baseline = numpy.isEmpty() ? null : new Baseline(numpyVersion, median(numpy), numpyRss[0],
-                numpyIdentical);
+        List<Baseline> baselines = new ArrayList<>();
+        numpy.forEach((method, seconds) -> baselines.add(new Baseline(method, numpyVersion, median(seconds),
+                numpyRss.get(method), numpyAgreement.get(method))));
         OutputFolder.deleteRecursively(out);
         return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), median(startup), merges,
-                baseline, machine(), cores, loadStart, EvalBenchmark.loadAverage());
+                List.copyOf(baselines), machine(), cores, loadStart, EvalBenchmark.loadAverage());
     }
 
     static SyntheticLlama.Spec spec(long bytes) {
@@ -405,35 +428,70 @@ public final class MergeBenchmark {
         }
     }
 
-    /** Runs {@code numpy_linear.py} (shipped in the jar) on {@code models} into {@code out}, numpy on one thread. */
-    private static ChildRun numpyLinear(List<Path> models, Path out) throws IOException, InterruptedException {
+    /**
+     * Runs {@code numpy_merge.py} (shipped in the jar) into {@code out}, numpy on one thread, as the benchmark's config
+     * of {@code method} merges (linear: the first two models, equal weights; TIES: base and two models, weight and
+     * density 0.5).
+     */
+    private static ChildRun numpyMerge(String method, List<Path> models, Path out)
+            throws IOException, InterruptedException {
         OutputFolder.deleteRecursively(out);
-        Path script = Files.createTempFile("numpy_linear", ".py");
-        try (var in = MergeBenchmark.class.getResourceAsStream("numpy_linear.py")) {
+        Path script = Files.createTempFile("numpy_merge", ".py");
+        try (var in = MergeBenchmark.class.getResourceAsStream("numpy_merge.py")) {
             Files.write(script, in.readAllBytes());
-            List<String> cmd = new ArrayList<>(List.of("python3", script.toString(), out.toString()));
-            models.forEach(m -> cmd.add(m.toString()));
+            List<String> cmd = new ArrayList<>(List.of("python3", script.toString(), method));
+            if (method.equals("ties")) {
+                cmd.addAll(List.of("0.5", "0.5"));
+            }
+            cmd.add(out.toString());
+            models.subList(0, BenchConfigs.inputCount(method)).forEach(m -> cmd.add(m.toString()));
             ProcessBuilder pb = new ProcessBuilder(cmd);
             for (String v : List.of("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")) {
                 pb.environment().put(v, "1");
             }
-            return watch(pb, "numpy_linear.py");
+            return watch(pb, "numpy_merge.py " + method);
         } finally {
             Files.deleteIfExists(script);
         }
     }
 
-    /** Whether every tensor of the model folder {@code a} has the same bytes in {@code b}. */
-    static boolean sameTensors(Path a, Path b) throws IOException {
+    /** How the tensors of model folder {@code a} compare with the same-named ones of {@code b}. */
+    public static Agreement compare(Path a, Path b) throws IOException {
         try (ModelFolder x = ModelFolder.open(a); ModelFolder y = ModelFolder.open(b)) {
+            long elements = 0;
+            long differing = 0;
+            long maxUlps = 0;
             for (ModelTensor t : x.tensors()) {
                 ModelTensor u = y.tensor(t.info().name());
-                if (u == null || t.data().mismatch(u.data()) != -1) {
-                    return false;
+                long n = t.info().numel();
+                elements += n;
+                if (u == null || u.info().numel() != n || u.dtype() != t.dtype()) {
+                    differing += n;
+                    maxUlps = Long.MAX_VALUE;
+                } else if (t.dtype() == DType.BF16) {
+                    for (long i = 0; i < n; i++) {
+                        long d = Math.abs(ordered(t.data().getAtIndex(BF16, i)) - ordered(u.data().getAtIndex(BF16, i)));
+                        differing += d == 0 ? 0 : 1;
+                        maxUlps = Math.max(maxUlps, d);
+                    }
+                } else if (t.data().mismatch(u.data()) != -1) {
+                    differing += n;
+                    maxUlps = Long.MAX_VALUE;
                 }
             }
-            return x.tensors().size() == y.tensors().size();
+            if (x.tensors().size() != y.tensors().size()) {
+                maxUlps = Long.MAX_VALUE;
+                differing = Math.max(differing, 1);
+            }
+            return new Agreement(elements, differing, maxUlps);
         }
+    }
+
+    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** A bf16 value's place on a line where neighbouring values are 1 apart and both zeros are 0. */
+    private static long ordered(short bits) {
+        return bits < 0 ? -(long) (bits & 0x7fff) : bits;
     }
 
     /** Clock ticks per second of /proc's CPU times ({@code getconf CLK_TCK}; 100 on Linux). */

@@ -11,6 +11,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mergelab.bench.MergeBenchmark;
+import org.mergelab.io.ModelFolder;
+import org.mergelab.io.ModelTensor;
+import org.mergelab.zoo.SyntheticLlama;
 
 /** {@code bench merge} end to end on small models: every row measured, numbers plausible, the table written. */
 class BenchMergeCliTest {
@@ -20,7 +23,7 @@ class BenchMergeCliTest {
     @Test
     void measuresEveryMethodAgainstTheFloorAndWritesTheTable() throws Exception {
         Path report = dir.resolve("bench/merge.md");
-        CliRun run = CliRun.of("bench", "merge", "--size", "8M", "--methods", "linear", "--reps", "1",
+        CliRun run = CliRun.of("bench", "merge", "--size", "8M", "--methods", "linear,ties", "--reps", "1",
                 "--threads", "1", "--dir", dir.resolve("models"), "--report", report);
         assertEquals(0, run.code(), run.err());
         String md = Files.readString(report);
@@ -28,7 +31,7 @@ class BenchMergeCliTest {
         Matcher floor = Pattern.compile("\\*\\*([0-9.]+) s\\*\\* for 2 inputs, \\*\\*([0-9.]+) s\\*\\* for 3").matcher(md);
         assertTrue(floor.find(), md);
         assertTrue(Double.parseDouble(floor.group(1)) > 0 && Double.parseDouble(floor.group(2)) > 0, md);
-        for (String method : new String[] {"linear"}) {
+        for (String method : new String[] {"linear", "ties"}) {
             // | method | threads | s | GB/s | x floor | in-process s | x floor | RSS | CPU | runs |
             Matcher row = Pattern.compile("\\| " + method + " \\| 1 \\| ([0-9.]+) \\| ([0-9.]+) \\| \\*\\*([0-9.]+)\\*\\*"
                     + " \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9]+) MB \\| ([0-9.]+) \\|").matcher(md);
@@ -39,6 +42,39 @@ class BenchMergeCliTest {
             assertTrue(Long.parseLong(row.group(6)) > 0, "peak RSS read from /proc");
         }
         assertTrue(md.contains("numpy") , md);
+        if (md.contains("Compared against: numpy")) {
+            // numpy installed: its linear merge is MergeLab's bit for bit, its TIES (float32 mixing) within a step
+            assertTrue(md.contains("- linear: **") && md.contains("identical to MergeLab's byte for byte"), md);
+            assertTrue(Pattern.compile("- ties: \\*\\*[0-9.]+ s\\*\\*, peak RSS [0-9]+ MB, output (identical to MergeLab's"
+                    + " byte for byte|equal to MergeLab's but for [0-9]+ of [0-9]+ elements .*, by at most 1 bf16 step)")
+                    .matcher(md).find(), md);
+        }
+    }
+
+    @Test
+    void countsTheElementsWhereTwoMergedModelsDiffer() throws Exception {
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        SyntheticLlama.write(a, SyntheticLlama.Spec.tiny(), 1, 1, 0.3);
+        SyntheticLlama.write(b, SyntheticLlama.Spec.tiny(), 1, 1, 0.3);
+        MergeBenchmark.Agreement same = MergeBenchmark.compare(a, b);
+        assertTrue(same.identical() && same.elements() > 1000, same.toString());
+        // two elements of one tensor changed, by one bf16 step and by three
+        try (ModelFolder m = ModelFolder.open(b)) {
+            ModelTensor t = m.tensors().getFirst();
+            long at = t.file().dataStart() + t.info().begin();
+            try (var ch = java.nio.channels.FileChannel.open(t.file().path(), java.nio.file.StandardOpenOption.WRITE)) {
+                for (int i = 0; i < 2; i++) {
+                    short bits = t.data().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i);
+                    ch.write(java.nio.ByteBuffer.allocate(2).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                            .putShort(0, (short) (bits + (i == 0 ? 1 : 3))), at + 2L * i);
+                }
+            }
+        }
+        MergeBenchmark.Agreement differ = MergeBenchmark.compare(a, b);
+        assertEquals(same.elements(), differ.elements());
+        assertEquals(2, differ.differing(), differ.toString());
+        assertEquals(3, differ.maxUlps(), differ.toString());
     }
 
     @Test
