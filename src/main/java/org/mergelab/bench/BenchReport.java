@@ -30,12 +30,14 @@ public final class BenchReport {
                         ? "; above 1 at the start: the cores were busy when it began (other work, or work that had just "
                         + "ended, which the 1-minute average still counts)" : ""));
         b.append("| method | threads | median s (process start to finished folder) | input GB/s | × floor "
-                + "| in-process s (plan to synced folder) | × floor | peak RSS | CPU s (user + sys) | runs (s) |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| in-process s (plan to synced folder) | × floor | peak RSS | CPU s (user + sys) "
+                + "| heap allocated, GB (most of any run) | runs (s) |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (MergeBenchmark.Measurement m : r.merges()) {
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | **%.2f** | %.2f | %.2f | %.0f MB | %.2f | %s |%n",
-                    m.name(), m.threads(), m.seconds(), m.inputGbPerSecond(), m.floorRatio(), m.inProcessSeconds(),
-                    m.inProcessFloorRatio(), m.peakRssBytes() / 1e6, m.cpuSeconds(),
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | **%.2f** | %.2f | %.2f | %.0f MB | %.2f | %.2f "
+                    + "| %s |%n", m.name(), m.threads(), m.seconds(), m.inputGbPerSecond(), m.floorRatio(),
+                    m.inProcessSeconds(), m.inProcessFloorRatio(), m.peakRssBytes() / 1e6, m.cpuSeconds(),
+                    m.maxAllocatedGb(),
                     String.join(" ", m.samples().stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList())));
         }
         if (r.numpy().isEmpty()) {
@@ -54,7 +56,10 @@ public final class BenchReport {
                         agreement(np.agreement()), np.method(), np.seconds() / fastest));
             }
         }
-        b.append("\nMedians over alternating repetitions; the machine is shared, so single runs vary.\n");
+        b.append("\nMedians over alternating repetitions; the machine is shared, so single runs vary. Heap allocated: what"
+                + " the merge allocated on the Java heap, all threads (the JVM's count, `merge --verbose`); its data"
+                + " lives in mappings and pooled buffers, so a run far above the others had a kernel allocating per"
+                + " vector.\n");
         return b.toString();
     }
 

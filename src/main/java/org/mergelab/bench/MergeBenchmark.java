@@ -44,13 +44,15 @@ public final class MergeBenchmark {
      */
     public record Measurement(String name, int threads, double seconds, double inputGbPerSecond, double floorRatio,
             double inProcessSeconds, double inProcessFloorRatio, long peakRssBytes, double cpuSeconds,
-            List<Double> samples) {}
+            double maxAllocatedGb, List<Double> samples) {}
 
     /**
      * One child process: wall seconds from start to exit, its peak RSS and CPU seconds (from /proc), and the seconds
-     * the merge itself reported (its {@code --verbose} phases: plan, merge, sync, finish; NaN for other commands).
+     * the merge itself reported (its {@code --verbose} phases: plan, merge, sync, finish; NaN for other commands), and
+     * the GB it allocated on the heap (NaN when it did not say).
      */
-    record ChildRun(double seconds, long peakRssBytes, double cpuSeconds, double inProcessSeconds) {}
+    record ChildRun(double seconds, long peakRssBytes, double cpuSeconds, double inProcessSeconds,
+            double allocatedGb) {}
 
     /**
      * @param floorSeconds median floor time for reading two models and writing one (the two-model merges), over
@@ -125,6 +127,7 @@ public final class MergeBenchmark {
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
         Map<String, List<Double>> inProcessRatios = new LinkedHashMap<>();
         Map<String, Long> rss = new LinkedHashMap<>();
+        Map<String, Double> allocated = new LinkedHashMap<>();
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> threadCounts = settings.threads() > 0 ? List.of(settings.threads())
                 : cores > 1 ? List.of(1, cores) : List.of(1);
@@ -188,6 +191,7 @@ public final class MergeBenchmark {
                     inProcessRatios.computeIfAbsent(key, k -> new ArrayList<>()).add(c.inProcessSeconds() / f);
                     cpu.computeIfAbsent(key, k -> new ArrayList<>()).add(c.cpuSeconds());
                     rss.merge(key, c.peakRssBytes(), Math::max);
+                    allocated.merge(key, c.allocatedGb(), Math::max);
                 }
             }
         }
@@ -202,7 +206,8 @@ public final class MergeBenchmark {
             double own = median(inProcess.get(e.getKey()));
             merges.add(new Measurement(parts[0], Integer.parseInt(parts[1]), s, inputs * modelBytes / 1e9 / s,
                     median(ratios.get(e.getKey())), own, median(inProcessRatios.get(e.getKey())),
-                    rss.get(e.getKey()), median(cpu.get(e.getKey())), List.copyOf(e.getValue())));
+                    rss.get(e.getKey()), median(cpu.get(e.getKey())), allocated.get(e.getKey()),
+                    List.copyOf(e.getValue())));
         }
         List<Baseline> baselines = new ArrayList<>();
         numpy.forEach((method, seconds) -> baselines.add(new Baseline(method, numpyVersion, median(seconds),
@@ -390,7 +395,7 @@ public final class MergeBenchmark {
             if (p.exitValue() != 0) {
                 throw new IOException(what + " failed with exit code " + p.exitValue() + ":\n" + output);
             }
-            return new ChildRun(s, peak, cpu, phaseSeconds(output));
+            return new ChildRun(s, peak, cpu, phaseSeconds(output), allocatedGb(output));
         } finally {
             Files.deleteIfExists(log);
         }
@@ -411,6 +416,12 @@ public final class MergeBenchmark {
             return sum;
         }
         return Double.NaN;
+    }
+
+    /** The GB in a {@code mergelab: heap allocated 0.31 GB} line; NaN without one. */
+    public static double allocatedGb(String output) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("heap allocated ([0-9.]+) GB").matcher(output);
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
     }
 
     /** numpy's version when {@code python3} can import it, else null. */

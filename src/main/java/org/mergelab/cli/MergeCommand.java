@@ -75,6 +75,14 @@ final class MergeCommand implements Callable<Integer> {
             StringBuilder b = new StringBuilder("phases:");
             s.phases().forEach((k, v) -> b.append(String.format(Locale.ROOT, " %s %.2f s", k, v)));
             err.println("mergelab: " + b);
+            // a merge's data lives in mappings and pooled buffers: tens of GB here means a kernel compiled into code
+            // that allocates every vector (the Vector API's Java fallback), which the benchmark's column shows
+            long allocated = ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory
+                    .getThreadMXBean()).getTotalThreadAllocatedBytes();
+            if (allocated >= 0) {
+                err.println(String.format(Locale.ROOT, "mergelab: heap allocated %.2f GB (all threads)",
+                        allocated / 1e9));
+            }
         }
         return Main.OK;
     }

@@ -32,14 +32,16 @@ class BenchMergeCliTest {
         assertTrue(floor.find(), md);
         assertTrue(Double.parseDouble(floor.group(1)) > 0 && Double.parseDouble(floor.group(2)) > 0, md);
         for (String method : new String[] {"linear", "ties"}) {
-            // | method | threads | s | GB/s | x floor | in-process s | x floor | RSS | CPU | runs |
+            // | method | threads | s | GB/s | x floor | in-process s | x floor | RSS | CPU | allocated | runs |
             Matcher row = Pattern.compile("\\| " + method + " \\| 1 \\| ([0-9.]+) \\| ([0-9.]+) \\| \\*\\*([0-9.]+)\\*\\*"
-                    + " \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9]+) MB \\| ([0-9.]+) \\|").matcher(md);
+                    + " \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9]+) MB \\| ([0-9.]+) \\| ([0-9.]+) \\|").matcher(md);
             assertTrue(row.find(), method + " row missing:\n" + md);
             double seconds = Double.parseDouble(row.group(1));
             double inProcess = Double.parseDouble(row.group(4));
             assertTrue(inProcess > 0 && inProcess < seconds, "the merge's own phases are part of its process time");
             assertTrue(Long.parseLong(row.group(6)) > 0, "peak RSS read from /proc");
+            double allocated = Double.parseDouble(row.group(8));
+            assertTrue(allocated > 0 && allocated < 5, "heap allocated, as the merge reported it: " + allocated);
         }
         assertTrue(md.contains("numpy") , md);
         if (md.contains("Compared against: numpy")) {
@@ -82,5 +84,7 @@ class BenchMergeCliTest {
         assertEquals(2.5, MergeBenchmark.phaseSeconds("x\nmergelab: phases: plan 0.25 s merge 1.75 s sync 0.50 s"
                 + " finish 0.00 s\nmerged ..."), 1e-9);
         assertTrue(Double.isNaN(MergeBenchmark.phaseSeconds("mergelab 0.1.0")));
+        assertEquals(0.31, MergeBenchmark.allocatedGb("x\nmergelab: heap allocated 0.31 GB (all threads)\n"), 1e-9);
+        assertTrue(Double.isNaN(MergeBenchmark.allocatedGb("mergelab 0.1.0")));
     }
 }
