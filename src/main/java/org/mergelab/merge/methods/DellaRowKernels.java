@@ -87,7 +87,8 @@ final class DellaRowKernels {
      * Decides each element {@code i < len} of the row {@code tau[start, start + len)} from its draw
      * ({@link CounterRandom#draw}{@code (key, first + i)}) and its bucket's bounds: at least {@code dropFrom[b]}, dropped (zeroed);
      * below {@code keepBelow[b]}, kept; between, kept for now and listed in {@code undecided} (in index order; with
-     * lanes, {@code undecided} has room for a vector past {@code len}). Returns how many are listed.
+     * lanes, {@code undecided} has room for a vector past {@code len}). Returns how many are listed. {@code bounds}:
+     * two rows of at least {@code len} for the lanes' per-element bounds ({@link #gatherBounds}).
      */
     static int decide(float[] tau, int start, int len, int[] bucketOf, long key, long first, long[] keepBelow,
             long[] dropFrom, int[] undecided, long[][] bounds, boolean lanes) {
