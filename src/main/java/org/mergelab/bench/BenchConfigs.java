@@ -9,6 +9,10 @@ import org.mergelab.BadInputException;
 final class BenchConfigs {
     private BenchConfigs() {}
 
+    /** Each model's weight and density in the task-vector configs (the numpy TIES baseline takes the same). */
+    static final String WEIGHT = "0.5";
+    static final String DENSITY = "0.5";
+
     static int inputCount(String method) {
         return switch (method) {
             case "linear", "slerp", "nlerp", "delerp", "nearswap", "karcher" -> 2;
@@ -31,8 +35,8 @@ final class BenchConfigs {
                     + "  - model: " + b + "\n    parameters: {weight: 0.5}\n";
             case "task_arithmetic", "ties", "dare_ties", "dare_linear", "breadcrumbs", "breadcrumbs_ties", "della",
                     "della_linear" -> "merge_method: " + method + "\nbase_model: " + base + "\nmodels:\n"
-                    + "  - model: " + a + "\n    parameters: {weight: 0.5, density: 0.5}\n"
-                    + "  - model: " + b + "\n    parameters: {weight: 0.5, density: 0.5}\n";
+                    + "  - model: " + a + "\n    parameters: {weight: " + WEIGHT + ", density: " + DENSITY + "}\n"
+                    + "  - model: " + b + "\n    parameters: {weight: " + WEIGHT + ", density: " + DENSITY + "}\n";
             case "model_stock" -> "merge_method: model_stock\nbase_model: " + base + "\nmodels: [" + a + ", " + b
                     + "]\n";
             default -> throw new BadInputException("bench: no benchmark config for method '" + method + "'");

@@ -441,8 +441,8 @@ public final class MergeBenchmark {
 
     /**
      * Runs {@code numpy_merge.py} (shipped in the jar) into {@code out}, numpy on one thread, as the benchmark's config
-     * of {@code method} merges (linear: the first two models, equal weights; TIES: base and two models, weight and
-     * density 0.5).
+     * of {@code method} merges (linear: the first two models, equal weights; TIES: base and two models, the configs'
+     * weight and density).
      */
     private static ChildRun numpyMerge(String method, List<Path> models, Path out)
             throws IOException, InterruptedException {
@@ -452,7 +452,7 @@ public final class MergeBenchmark {
             Files.write(script, in.readAllBytes());
             List<String> cmd = new ArrayList<>(List.of("python3", script.toString(), method));
             if (method.equals("ties")) {
-                cmd.addAll(List.of("0.5", "0.5"));
+                cmd.addAll(List.of(BenchConfigs.WEIGHT, BenchConfigs.DENSITY));
             }
             cmd.add(out.toString());
             models.subList(0, BenchConfigs.inputCount(method)).forEach(m -> cmd.add(m.toString()));
@@ -480,10 +480,18 @@ public final class MergeBenchmark {
                     differing += n;
                     maxUlps = Long.MAX_VALUE;
                 } else if (t.dtype() == DType.BF16) {
-                    for (long i = 0; i < n; i++) {
-                        long d = Math.abs(ordered(t.data().getAtIndex(BF16, i)) - ordered(u.data().getAtIndex(BF16, i)));
-                        differing += d == 0 ? 0 : 1;
+                    // from one differing byte to the next (a bulk compare: mostly the outputs are equal)
+                    MemorySegment p = t.data();
+                    MemorySegment q = u.data();
+                    long size = p.byteSize();
+                    for (long at = MemorySegment.mismatch(p, 0, size, q, 0, size); at >= 0; ) {
+                        long i = at / 2;
+                        long d = Math.abs(ordered(p.getAtIndex(BF16, i)) - ordered(q.getAtIndex(BF16, i)));
+                        differing += d == 0 ? 0 : 1; // +0 and -0 are one value
                         maxUlps = Math.max(maxUlps, d);
+                        long next = 2 * (i + 1);
+                        long more = next < size ? MemorySegment.mismatch(p, next, size, q, next, size) : -1;
+                        at = more < 0 ? -1 : next + more;
                     }
                 } else if (t.data().mismatch(u.data()) != -1) {
                     differing += n;

@@ -207,7 +207,7 @@ final class DellaMagPrune implements Sparsifier {
         int[] undecided = rs.undecided;
         long firstDraw = offset + start;
         int u = DellaRowKernels.decide(tau, start, len, bucketOf, key, firstDraw, keepBelow, dropFrom, undecided,
-                rs.bounds, lanes);
+                rs.keepOf, rs.dropOf, lanes);
         if (u > 0 && !rankUndecided(keys, bucketOf, oneKeyBuckets, len, buckets, undecided, u, key, firstDraw, limits,
                 tau, start, rs)) {
             System.arraycopy(original, 0, tau, start, len);
@@ -386,7 +386,8 @@ final class DellaMagPrune implements Sparsifier {
         long[] dropFrom = new long[0];
         int[] bucketOf = new int[0];
         /** Per element: its bucket's {@link #keepBelow} and {@link #dropFrom} ({@link DellaRowKernels#gatherBounds}). */
-        long[][] bounds = new long[2][0];
+        long[] keepOf = new long[0];
+        long[] dropOf = new long[0];
         int[] lastKey = new int[0];
         int[] lastIndex = new int[0];
         int[] lastRank = new int[0];
@@ -406,7 +407,8 @@ final class DellaMagPrune implements Sparsifier {
                 rs.undecided = new int[len + TaskVectorKernels.IL.length()]; // + the last vector's compressed store
                 rs.bucketOf = new int[len];
                 rs.before = new int[len];
-                rs.bounds = new long[2][len];
+                rs.keepOf = new long[len];
+                rs.dropOf = new long[len];
             }
             return rs;
         }

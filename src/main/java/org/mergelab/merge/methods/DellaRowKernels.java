@@ -87,16 +87,17 @@ final class DellaRowKernels {
      * Decides each element {@code i < len} of the row {@code tau[start, start + len)} from its draw
      * ({@link CounterRandom#draw}{@code (key, first + i)}) and its bucket's bounds: at least {@code dropFrom[b]}, dropped (zeroed);
      * below {@code keepBelow[b]}, kept; between, kept for now and listed in {@code undecided} (in index order; with
-     * lanes, {@code undecided} has room for a vector past {@code len}). Returns how many are listed. {@code bounds}:
-     * two rows of at least {@code len} for the lanes' per-element bounds ({@link #gatherBounds}).
+     * lanes, {@code undecided} has room for a vector past {@code len}). Returns how many are listed. {@code keepOf} and
+     * {@code dropOf}: room for {@code len} per-element bounds, the lanes' ({@link #gatherBounds}).
      */
     static int decide(float[] tau, int start, int len, int[] bucketOf, long key, long first, long[] keepBelow,
-            long[] dropFrom, int[] undecided, long[][] bounds, boolean lanes) {
+            long[] dropFrom, int[] undecided, long[] keepOf, long[] dropOf, boolean lanes) {
         int i = lanes ? L.loopBound(len) : 0;
+        int u = 0;
         if (lanes) {
-            gatherBounds(bucketOf, i, keepBelow, dropFrom, bounds[0], bounds[1]);
+            gatherBounds(bucketOf, i, keepBelow, dropFrom, keepOf, dropOf);
+            u = decideLanes(tau, start, i, key, first, keepOf, dropOf, undecided);
         }
-        int u = lanes ? decideLanes(tau, start, i, key, first, bounds[0], bounds[1], undecided) : 0;
         for (; i < len; i++) {
             int b = bucketOf[i];
             long m = CounterRandom.draw(key, first + i);

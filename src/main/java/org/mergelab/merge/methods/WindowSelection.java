@@ -173,9 +173,12 @@ final class WindowSelection {
             return keys != null ? countAbove(keys[st], keys[st].length, hi) : above[st][wi];
         }
 
-        /** Per high-half bucket of window {@code wi} of stream {@code st}, how many of its keys are in it. */
-        int[] high(int st, int wi, int lo, int hi) {
-            return keys == null ? high[st][wi] : highCounts(inside(st, wi, lo, hi), lo);
+        /**
+         * Per high-half bucket of window {@code wi} of stream {@code st}, how many of its keys are in it;
+         * {@code inside} is that window's key list ({@link #inside}), counted when the chunk kept all its keys.
+         */
+        int[] high(int st, int wi, int lo, int[] inside) {
+            return keys == null ? high[st][wi] : highCounts(inside, lo);
         }
 
         /** The keys in window {@code wi} of stream {@code st}, in index order. */
@@ -280,7 +283,7 @@ final class WindowSelection {
                     above += ch.above(st, c, hi);
                     inside[i] = ch.inside(st, c, lo, hi);
                     count += inside[i].length;
-                    int[] h = ch.high(st, c, lo, hi);
+                    int[] h = ch.high(st, c, lo, inside[i]);
                     for (int b = 0; b < h.length; b++) {
                         high[b] += h[b];
                     }
