@@ -6,6 +6,19 @@ import java.util.Locale;
 public final class BenchReport {
     private BenchReport() {}
 
+    /** How the inputs sat in the page cache, which changes merge times by ~10 % (see PageCache). */
+    private static String pageCache(MergeBenchmark.Report r) {
+        String how = r.readFromDisk() ? "Inputs dropped from the page cache and read back from disk at the start of each"
+                + " repetition, as a first read caches a file" : "Inputs not dropped from the page cache (not possible"
+                + " here): cached as earlier work left them";
+        String huge = Double.isNaN(r.hugePagesMin()) ? "the kernel does not report how many were mapped in 2 MB pages"
+                : String.format(Locale.ROOT, "mapped in 2 MB pages before each run: %.0f %% of their bytes (median; "
+                        + "least %.0f %%)", 100 * r.hugePagesMedian(), 100 * r.hugePagesMin());
+        return how + "; " + huge + ". A file read from disk is cached in 2 MB folios on Linux with large folios (ext4 "
+                + "since 6.x, XFS); one cached in 4 KB pages (written in small pieces, or re-read while memory was "
+                + "fragmented) merges ~10 % slower, as every page is mapped one by one.\n\n";
+    }
+
     public static String markdown(MergeBenchmark.Report r, String command) {
         StringBuilder b = new StringBuilder();
         b.append("# Merge benchmark\n\n");
@@ -13,6 +26,7 @@ public final class BenchReport {
                 + "checkpoints of %.2f GB each (hidden 2048, intermediate 5632, vocab 32000); every input is read into the "
                 + "page cache again before each timed run.%n%n",
                 command, r.machine(), r.models(), r.modelBytes() / 1e9));
+        b.append(pageCache(r));
         b.append(String.format(Locale.ROOT, "I/O floor (read every byte of every input once through a mapping, into "
                 + "a 1 MiB buffer as `cat` reads, and meanwhile, on a second thread, write one output-sized file as the "
                 + "engine does: O_DIRECT writes of 4 MiB windows where the file system allows it, synced in the "

@@ -61,10 +61,15 @@ public final class MergeBenchmark {
      * @param startupSeconds median time of {@code mergelab --version} in a child JVM: the part of every merge's time
      *     that is JVM and CLI start-up, not merging
      * @param cores the cores the merges ran on
+     * @param readFromDisk whether the inputs were dropped from the page cache and read back at the start of each
+     *     repetition ({@link PageCache#readFromDisk}; false where the pages could not be dropped)
+     * @param hugePagesMin the least share of the inputs' bytes mapped in 2 MB pages before any floor or merge (NaN
+     *     where not reported)
+     * @param hugePagesMedian the median of those shares
      */
     public record Report(long modelBytes, int models, double floorSeconds, double floor3Seconds, double cpCatSeconds,
             double startupSeconds, List<Measurement> merges, List<Baseline> numpy, String machine, int cores,
-            double loadStart, double loadEnd) {}
+            double loadStart, double loadEnd, boolean readFromDisk, double hugePagesMin, double hugePagesMedian) {}
 
     /**
      * A float32 numpy merge the speed is compared against ({@code numpy_merge.py}: whole tensors, numpy's single
@@ -116,7 +121,6 @@ public final class MergeBenchmark {
             configs.put(method, cfg);
         }
         Path out = dir.resolve("out");
-        warmCache(models);
         List<Double> floor = new ArrayList<>();
         List<Double> floor3 = new ArrayList<>();
         List<Double> cpCat = new ArrayList<>();
@@ -132,6 +136,8 @@ public final class MergeBenchmark {
         List<Integer> threadCounts = settings.threads() > 0 ? List.of(settings.threads())
                 : cores > 1 ? List.of(1, cores) : List.of(1);
         double loadStart = EvalBenchmark.loadAverage();
+        boolean readFromDisk = true;
+        List<Double> hugePages = new ArrayList<>();
         String numpyVersion = numpyVersion();
         Map<String, List<Double>> numpy = new LinkedHashMap<>();
         Map<String, Long> numpyRss = new LinkedHashMap<>();
@@ -139,15 +145,21 @@ public final class MergeBenchmark {
         for (int rep = 0; rep < settings.reps(); rep++) {
             log.accept("repetition " + (rep + 1) + " of " + settings.reps());
             settle();
+            // the inputs cached as reading them from disk caches them, whatever earlier work left (PageCache)
+            for (Path m : models) {
+                for (Path shard : shards(m)) {
+                    readFromDisk &= PageCache.readFromDisk(shard);
+                }
+            }
             // the first write of a repetition runs slow on this VM (write-back of the deleted outputs); an
             // unrecorded run absorbs that so the floors are not flattered into looking slow
             floor(models.subList(0, 2), modelBytes, dir.resolve("floor.bin"));
             // the inputs in the page cache, as every merge below finds them: this VM evicts idle file pages
             settle();
-            warmCache(models);
+            hugePages.add(warmCache(models));
             floor.add(floor(models.subList(0, 2), modelBytes, dir.resolve("floor.bin")));
             settle();
-            warmCache(models);
+            hugePages.add(warmCache(models));
             floor3.add(floor(models, modelBytes, dir.resolve("floor.bin")));
             settle();
             cpCat.add(cpCat(models, dir.resolve("cp-out")));
@@ -159,7 +171,7 @@ public final class MergeBenchmark {
                     continue;
                 }
                 settle();
-                warmCache(models);
+                hugePages.add(warmCache(models));
                 Path numpyOut = dir.resolve("numpy-out");
                 ChildRun c = numpyMerge(method, models, numpyOut);
                 numpy.computeIfAbsent(method, k -> new ArrayList<>()).add(c.seconds());
@@ -177,13 +189,13 @@ public final class MergeBenchmark {
                     // drifts by ±50 % within an hour, which a floor measured once per repetition cannot follow
                     boolean two = BenchConfigs.inputCount(e.getKey()) == 2;
                     settle();
-                    warmCache(models);
+                    hugePages.add(warmCache(models));
                     double f = floor(two ? models.subList(0, 2) : models, modelBytes, dir.resolve("floor.bin"));
                     (two ? floor : floor3).add(f);
                     settle();
                     // the page cache as warm for every run: this VM reclaims file pages left idle for a while
                     // (DAMON), and a 4 GB repetition takes minutes, so inputs read by the floor could be gone
-                    warmCache(models);
+                    hugePages.add(warmCache(models));
                     ChildRun c = merge(e.getValue(), out, t);
                     times.computeIfAbsent(key, k -> new ArrayList<>()).add(c.seconds());
                     inProcess.computeIfAbsent(key, k -> new ArrayList<>()).add(c.inProcessSeconds());
@@ -214,7 +226,8 @@ public final class MergeBenchmark {
                 numpyRss.get(method), numpyAgreement.get(method))));
         OutputFolder.deleteRecursively(out);
         return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), median(startup), merges,
-                List.copyOf(baselines), machine(), cores, loadStart, EvalBenchmark.loadAverage());
+                List.copyOf(baselines), machine(), cores, loadStart, EvalBenchmark.loadAverage(), readFromDisk,
+                hugePages.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN), median(hugePages));
     }
 
     static SyntheticLlama.Spec spec(long bytes) {
@@ -241,12 +254,19 @@ public final class MergeBenchmark {
         }
     }
 
-    /** Pulls every shard of {@code models} through a mapping (see {@link #readMapped}). */
-    private static void warmCache(List<Path> models) throws IOException {
-        for (Path m : models) {
-            for (Path shard : shards(m)) {
-                readMapped(shard);
+    /**
+     * Pulls every shard of {@code models} into the page cache through a mapping ({@link MemorySegment#load()}: madvise
+     * WILLNEED and a touch of every page, as the engine's prefetcher reads); returns the share mapped in 2 MB pages.
+     */
+    private static double warmCache(List<Path> models) {
+        try {
+            List<Path> shards = new ArrayList<>();
+            for (Path m : models) {
+                shards.addAll(shards(m));
             }
+            return PageCache.hugeMappedFraction(shards);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -316,16 +336,6 @@ public final class MergeBenchmark {
             for (long pos = 0; pos < mapped.byteSize(); pos += buffer.byteSize()) {
                 MemorySegment.copy(mapped, pos, buffer, 0, Math.min(buffer.byteSize(), mapped.byteSize() - pos));
             }
-        }
-    }
-
-    /**
-     * Pulls the whole file into the page cache through a mapping ({@link MemorySegment#load()}: madvise WILLNEED and a
-     * native touch of every page), as the engine's prefetcher does.
-     */
-    private static void readMapped(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-            ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena).load();
         }
     }
 

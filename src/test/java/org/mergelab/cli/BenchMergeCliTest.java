@@ -43,6 +43,9 @@ class BenchMergeCliTest {
             double allocated = Double.parseDouble(row.group(8));
             assertTrue(allocated > 0 && allocated < 5, "heap allocated, as the merge reported it: " + allocated);
         }
+        assertTrue(Pattern.compile("Inputs dropped from the page cache and read back from disk at the start of each "
+                + "repetition, as a first read caches a file; mapped in 2 MB pages before each run: [0-9]+ % of their "
+                + "bytes \\(median; least [0-9]+ %\\)").matcher(md).find(), md);
         assertTrue(md.contains("numpy") , md);
         if (md.contains("Compared against: numpy")) {
             // numpy installed: its linear merge is MergeLab's bit for bit, its TIES (float32 mixing) within a step
