@@ -196,12 +196,24 @@ public final class FloatCodec {
      * file or buffer, then an array loop, so the vector kernels never see a segment.
      */
     private static final int PIECE = 1 << 12;
-    private static final ThreadLocal<short[]> PIECE_BITS = ThreadLocal.withInitial(() -> new short[PIECE]);
+    private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
+
+    /** A worker's piece of bf16 bits, and whether its last vector call looked slow on the wall clock. */
+    static final class PerThread {
+        final short[] bits = new short[PIECE];
+        boolean suspect;
+
+        /** The clock for this call: CPU time after a call that looked slow (see {@link #checkSpeed}), else wall time. */
+        long now() {
+            return suspect ? cpuTime() : System.nanoTime();
+        }
+    }
 
     private static int decodeBf16(MemorySegment src, long from, float[] dst, int n) {
-        short[] bits = PIECE_BITS.get();
+        PerThread thread = PER_THREAD.get();
+        short[] bits = thread.bits;
         boolean vector = warm;
-        long start = vector ? System.nanoTime() : 0;
+        long start = vector ? thread.now() : 0;
         int largest = 0;
         for (int done = 0; done < n; done += PIECE) {
             int len = Math.min(PIECE, n - done);
@@ -209,14 +221,15 @@ public final class FloatCodec {
             largest = Math.max(largest, vector ? decodeBf16Vector(bits, len, dst, done)
                     : decodeBf16Scalar(bits, 0, len, dst, done));
         }
-        checkSpeed(vector, start, n);
+        checkSpeed(thread, vector, start, n);
         return largest;
     }
 
     private static int encodeBf16(float[] src, int n, MemorySegment dst) {
-        short[] bits = PIECE_BITS.get();
+        PerThread thread = PER_THREAD.get();
+        short[] bits = thread.bits;
         boolean vector = warm;
-        long start = vector ? System.nanoTime() : 0;
+        long start = vector ? thread.now() : 0;
         int largest = 0;
         for (int done = 0; done < n; done += PIECE) {
             int len = Math.min(PIECE, n - done);
@@ -224,7 +237,7 @@ public final class FloatCodec {
                     : encodeBf16Scalar(src, done, 0, len, bits));
             MemorySegment.copy(bits, 0, dst, SHORT_LE, 2L * done, len);
         }
-        checkSpeed(vector, start, n);
+        checkSpeed(thread, vector, start, n);
         return largest;
     }
 
@@ -238,14 +251,24 @@ public final class FloatCodec {
      * When C2 throws the compiled kernel away (a deoptimisation; seen here once in a few 1 GB merges), the Vector API
      * runs ~100× slower until it is compiled again, which made a 1.5 s merge take 7 s: so a slow call sends the
      * codec back to the scalar twins and queues the warm-up again, which recompiles the kernel off the merge's path.
+     *
+     * <p>A call that is slow on the wall clock is only a suspicion: on 2 busy cores a thread switch in the middle of a
+     * call is common, and demoting on the wall clock alone sent 4 GB merges back to the scalar twins 50-150 times each
+     * (and through the warm-up as often). So the thread's next call is timed on its CPU clock (~0.5 µs to read; a
+     * switch does not count there), and only a call slow on that clock demotes the codec.
      */
-    private static void checkSpeed(boolean vector, long start, int n) {
+    private static void checkSpeed(PerThread thread, boolean vector, long start, int n) {
         if (!VECTOR) {
             return;
         }
         if (!vector) {
             WARM_UP.count(n, FloatCodec::warmUp);
-        } else if (n >= PIECE && System.nanoTime() - start > n * SLOW_NANOS_PER_ELEMENT) {
+            return;
+        }
+        if (n < PIECE) {
+            return;
+        }
+        if (demotes(thread, thread.now() - start > n * SLOW_NANOS_PER_ELEMENT, CPU_CLOCK)) {
             synchronized (DEMOTION) { // not the warm-up's lock: a worker must never wait for a warm-up
                 if (warm) {
                     warm = false;
@@ -253,6 +276,30 @@ public final class FloatCodec {
                 }
             }
         }
+    }
+
+    /**
+     * Whether a vector call that was {@code slow} demotes the codec: a call timed on the wall clock only makes the
+     * thread time its next call on the CPU clock, whose verdict stands (without a CPU clock the wall clock's does).
+     */
+    static boolean demotes(PerThread thread, boolean slow, boolean cpuClock) {
+        if (!thread.suspect) {
+            thread.suspect = slow && cpuClock;
+            return slow && !cpuClock;
+        }
+        thread.suspect = false;
+        return slow;
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Whether this JVM reads a thread's CPU time; without it a call slow on the wall clock demotes at once. */
+    private static final boolean CPU_CLOCK = THREADS.isCurrentThreadCpuTimeSupported();
+
+    /** The current thread's CPU time (user + system), in nanoseconds. */
+    private static long cpuTime() {
+        return THREADS.getCurrentThreadCpuTime();
     }
 
     public static void decodeScalar(DType type, MemorySegment src, long from, float[] dst, int n) {

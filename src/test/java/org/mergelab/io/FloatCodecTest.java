@@ -2,6 +2,7 @@ package org.mergelab.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
@@ -402,5 +403,20 @@ class FloatCodecTest {
                         + Integer.toHexString(seg.get(SHORT_LE, 62) & 0xFFFF) + " vector=" + FloatCodec.VECTOR);
             }
         }
+    }
+
+    @Test
+    void aCallSlowOnTheWallClockDemotesOnlyIfTheNextIsSlowOnTheCpuClock() {
+        FloatCodec.PerThread t = new FloatCodec.PerThread();
+        assertFalse(FloatCodec.demotes(t, false, true), "a fast call");
+        assertFalse(FloatCodec.demotes(t, true, true), "slow on the wall clock: a thread switch, perhaps");
+        assertTrue(t.suspect, "the next call is timed on the CPU clock");
+        assertFalse(FloatCodec.demotes(t, false, true), "fast on the CPU clock: it was a switch");
+        assertFalse(t.suspect);
+        assertFalse(FloatCodec.demotes(t, true, true));
+        assertTrue(FloatCodec.demotes(t, true, true), "slow on the CPU clock too: the kernel was thrown away");
+        assertFalse(t.suspect, "after a demotion the wall clock again");
+        assertTrue(FloatCodec.demotes(t, true, false), "without a CPU clock the wall clock decides");
+        assertFalse(t.suspect);
     }
 }
