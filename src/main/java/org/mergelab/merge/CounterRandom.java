@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -47,14 +48,19 @@ public final class CounterRandom {
      */
     public static void retain(long key, long first, float[] values, int n, double p) {
         long limit = (long) Math.ceil(p * 0x1p53); // p ≥ 1 keeps all (m < 2^53), p ≤ 0 none
+        long bounded = Math.clamp(limit, 0, 1L << 53); // the same decisions, and the lanes' difference cannot overflow
         int j = 0;
         if (VECTOR) {
             LongVector lane = LongVector.zero(L).addIndex(1);
             for (int upper = L.loopBound(n); j < upper; j += L.length()) {
                 LongVector z = mixLanes(lane.add(first + j).mul(GOLDEN).add(key));
-                VectorMask<Long> keep = z.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, limit);
-                FloatVector v = FloatVector.fromArray(F, values, j);
-                FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, j);
+                // −1 where kept: the sign of draw − limit (both at most 2^53 here), narrowed to the floats' int
+                // lanes; no VectorMask cast to another element type (C2 sometimes compiled one into its Java
+                // fallback, an array per mask: see TaskVectorKernels.keptLanes)
+                IntVector keep = (IntVector) z.lanewise(VectorOperators.LSHR, 11).sub(bounded)
+                        .lanewise(VectorOperators.ASHR, 63).convertShape(VectorOperators.L2I, FI, 0);
+                FloatVector.fromArray(F, values, j).reinterpretAsInts().and(keep).reinterpretAsFloats()
+                        .intoArray(values, j);
             }
         }
         for (; j < n; j++) {
@@ -78,8 +84,11 @@ public final class CounterRandom {
                 DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11).convertShape(VectorOperators.L2D,
                         DL, 0)).mul(0x1.0p-53);
                 VectorMask<Double> keep = u.compare(VectorOperators.LT, DoubleVector.fromArray(DL, p, from + j));
-                FloatVector v = FloatVector.fromArray(F, values, from + j);
-                FloatVector.zero(F).blend(v, keep.cast(F)).intoArray(values, from + j);
+                // −0.0 where kept, whose sign bit spread over the lane is −1, narrowed to the floats' int lanes
+                IntVector bits = (IntVector) DoubleVector.zero(DL).blend(-0.0, keep).reinterpretAsLongs()
+                        .lanewise(VectorOperators.ASHR, 63).convertShape(VectorOperators.L2I, FI, 0);
+                FloatVector.fromArray(F, values, from + j).reinterpretAsInts().and(bits).reinterpretAsFloats()
+                        .intoArray(values, from + j);
             }
         }
         for (; j < n; j++) {
@@ -103,6 +112,8 @@ public final class CounterRandom {
     /** Floats with as many lanes as {@link #L}. */
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class,
             VectorShape.forBitSize(Math.max(64, L.vectorBitSize() / 2)));
+    /** The floats' bits. */
+    private static final VectorSpecies<Integer> FI = F.withLanes(int.class);
     private static final boolean VECTOR = org.mergelab.io.FloatCodec.VECTOR && F.length() == L.length();
 
     static long mix(long z) {

@@ -137,12 +137,19 @@ final class DellaRowKernels {
         int u = 0;
         for (int i = 0; i < len; i += L.length(), at += step) {
             LongVector m = TaskVectorKernels.mixLanes(lane.add(at)).lanewise(VectorOperators.LSHR, 11);
-            VectorMask<Long> kept = m.compare(VectorOperators.LT, LongVector.fromArray(L, dropOf, i));
-            VectorMask<Long> between = kept.and(m.compare(VectorOperators.GE, LongVector.fromArray(L, keepOf, i)));
-            FloatVector.zero(FL).blend(FloatVector.fromArray(FL, tau, start + i), kept.cast(FL))
+            // −1 where m < drop bound, and where also m ≥ keep bound: signs of differences (all below 2^53), as bit
+            // masks narrowed to int lanes, not VectorMasks cast to other element types (see
+            // TaskVectorKernels.keptLanes)
+            LongVector kept = m.sub(LongVector.fromArray(L, dropOf, i)).lanewise(VectorOperators.ASHR, 63);
+            LongVector between = kept.and(m.sub(LongVector.fromArray(L, keepOf, i))
+                    .lanewise(VectorOperators.ASHR, 63).not());
+            IntVector keptBits = (IntVector) kept.convertShape(VectorOperators.L2I, IL, 0);
+            FloatVector.fromArray(FL, tau, start + i).reinterpretAsInts().and(keptBits).reinterpretAsFloats()
                     .intoArray(tau, start + i);
-            index.add(i).compress(between.cast(IL)).intoArray(undecided, u);
-            u += between.trueCount();
+            VectorMask<Integer> undecidedHere = ((IntVector) between.convertShape(VectorOperators.L2I, IL, 0))
+                    .compare(VectorOperators.NE, 0);
+            index.add(i).compress(undecidedHere).intoArray(undecided, u);
+            u += undecidedHere.trueCount();
         }
         return u;
     }
