@@ -34,8 +34,9 @@ public interface MergeMethod {
     ChunkKernel prepare(TensorJob job);
 
     /**
-     * Whether {@link #prepare} takes dot products ({@link Reductions}: norms, Gram matrices); a merge then compiles
-     * their Vector API kernels at start, which the other methods would pay for in vain (~0.3 CPU-s, measured).
+     * Whether {@link #prepare} takes dot products ({@link Reductions}: norms, Gram matrices); a merge of large models
+     * then compiles their Vector API kernels at start (see {@code MergeEngine}), which the other methods would pay for
+     * in vain.
      */
     default boolean usesReductions() {
         return false;

@@ -57,7 +57,6 @@ public final class MergeToFolder {
         long started = System.nanoTime();
         MergeConfig cfg = ConfigParser.parse(configFile);
         Planner.Checked checked = Planner.check(cfg);
-        MergeEngine.warmUpReductionsFor(checked.method(), opt.stats() != null);
         checked.warnings().forEach(w -> opt.notes().accept("warning: " + w));
         Path out = outDir.toAbsolutePath().normalize();
         for (Path input : checked.paths()) {

@@ -93,8 +93,12 @@ public final class Reductions {
     }
 
     private static volatile boolean warm;
-    /** A few big tensors' worth of scalar dots; the small merges that use dots never get there. */
-    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(32L << 20);
+    /**
+     * Scalar dot elements after which the process compiles the vector dots itself: about the Gram pass over a pair of
+     * 4 GB bf16 models (three dots per element pair), past which the compile (1.1-1.4 s of a core here) pays for itself;
+     * a sweep's many small merges get there too.
+     */
+    private static final WarmUpTrigger WARM_UP = new WarmUpTrigger(6L << 30);
 
     /** Starts {@link #warmUp()} on the warm-up thread unless it has started already; returns at once. */
     static void warmUpInBackground() {

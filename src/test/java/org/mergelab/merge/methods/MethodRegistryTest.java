@@ -21,7 +21,10 @@ class MethodRegistryTest {
                 "della", "della_linear", "model_stock", "sce"), MethodRegistry.names());
     }
 
-    /** The methods whose prepare takes dots (Reductions.gram / vectorGram): a merge warms those kernels up for them. */
+    /**
+     * The methods whose prepare takes dots (Reductions.gram / vectorGram): a merge of large models warms those kernels
+     * up for them.
+     */
     @Test
     void theMethodsThatTakeDotsSaySo() {
         List<String> taking = MethodRegistry.names().stream()
