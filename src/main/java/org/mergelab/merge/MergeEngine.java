@@ -57,11 +57,11 @@ public final class MergeEngine implements AutoCloseable {
      * Merges at least this large also start compiling the float64 dots' kernels ({@link Reductions}) when the method
      * takes dots or the merge collects norm statistics; smaller ones run the dots' bit-identical scalar twins unless
      * they do enough of them to start the compile themselves. On 2 cores that compile keeps the warm-up thread busy for
-     * 1.1-1.4 s of a core while the merge runs, and the dots on lanes save ~0.35 s per 2 GB pair: 1 GB DeLERP and
-     * slerp took 1.6-1.9 s without it against 1.9-2.5 s with it (3 alternating pairs each), 4 GB ones the same within
-     * noise.
+     * 1.1-1.4 s of a core while the merge runs, and the scalar twins cost ~0.25 s more per GB of each input: 1 GB
+     * DeLERP and slerp took 1.6-1.9 s without the compile against 1.9-2.5 s with it (3 alternating pairs each), while
+     * 4 GB ones on one thread took 4.1-4.5 s without it against 3.2-3.5 s with it (benchmark medians).
      */
-    private static final long REDUCTIONS_WARM_UP_ABOVE = 8L << 30;
+    private static final long REDUCTIONS_WARM_UP_ABOVE = 2L << 30;
 
     /** Input tensors at least this large are unmapped from the process once merged. */
     private static final long UNMAP_ABOVE = 1 << 20;
