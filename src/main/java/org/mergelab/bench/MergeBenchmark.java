@@ -137,6 +137,12 @@ public final class MergeBenchmark {
                 : cores > 1 ? List.of(1, cores) : List.of(1);
         double loadStart = EvalBenchmark.loadAverage();
         boolean readFromDisk = true;
+        List<Path> inputShards = new ArrayList<>();
+        for (Path m : models) {
+            inputShards.addAll(shards(m));
+        }
+        // each entry: the inputs pulled into the page cache through mappings, as the engine's prefetcher reads them,
+        // and the share of their bytes then mapped in 2 MB pages
         List<Double> hugePages = new ArrayList<>();
         String numpyVersion = numpyVersion();
         Map<String, List<Double>> numpy = new LinkedHashMap<>();
@@ -146,20 +152,18 @@ public final class MergeBenchmark {
             log.accept("repetition " + (rep + 1) + " of " + settings.reps());
             settle();
             // the inputs cached as reading them from disk caches them, whatever earlier work left (PageCache)
-            for (Path m : models) {
-                for (Path shard : shards(m)) {
-                    readFromDisk &= PageCache.readFromDisk(shard);
-                }
+            for (Path shard : inputShards) {
+                readFromDisk &= PageCache.readFromDisk(shard);
             }
             // the first write of a repetition runs slow on this VM (write-back of the deleted outputs); an
             // unrecorded run absorbs that so the floors are not flattered into looking slow
             floor(models.subList(0, 2), modelBytes, dir.resolve("floor.bin"));
             // the inputs in the page cache, as every merge below finds them: this VM evicts idle file pages
             settle();
-            hugePages.add(warmCache(models));
+            hugePages.add(PageCache.hugeMappedFraction(inputShards));
             floor.add(floor(models.subList(0, 2), modelBytes, dir.resolve("floor.bin")));
             settle();
-            hugePages.add(warmCache(models));
+            hugePages.add(PageCache.hugeMappedFraction(inputShards));
             floor3.add(floor(models, modelBytes, dir.resolve("floor.bin")));
             settle();
             cpCat.add(cpCat(models, dir.resolve("cp-out")));
@@ -171,7 +175,7 @@ public final class MergeBenchmark {
                     continue;
                 }
                 settle();
-                hugePages.add(warmCache(models));
+                hugePages.add(PageCache.hugeMappedFraction(inputShards));
                 Path numpyOut = dir.resolve("numpy-out");
                 ChildRun c = numpyMerge(method, models, numpyOut);
                 numpy.computeIfAbsent(method, k -> new ArrayList<>()).add(c.seconds());
@@ -189,13 +193,13 @@ public final class MergeBenchmark {
                     // drifts by ±50 % within an hour, which a floor measured once per repetition cannot follow
                     boolean two = BenchConfigs.inputCount(e.getKey()) == 2;
                     settle();
-                    hugePages.add(warmCache(models));
+                    hugePages.add(PageCache.hugeMappedFraction(inputShards));
                     double f = floor(two ? models.subList(0, 2) : models, modelBytes, dir.resolve("floor.bin"));
                     (two ? floor : floor3).add(f);
                     settle();
                     // the page cache as warm for every run: this VM reclaims file pages left idle for a while
                     // (DAMON), and a 4 GB repetition takes minutes, so inputs read by the floor could be gone
-                    hugePages.add(warmCache(models));
+                    hugePages.add(PageCache.hugeMappedFraction(inputShards));
                     ChildRun c = merge(e.getValue(), out, t);
                     times.computeIfAbsent(key, k -> new ArrayList<>()).add(c.seconds());
                     inProcess.computeIfAbsent(key, k -> new ArrayList<>()).add(c.inProcessSeconds());
@@ -251,22 +255,6 @@ public final class MergeBenchmark {
     private static List<Path> shards(Path model) throws IOException {
         try (Stream<Path> s = Files.list(model)) {
             return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
-        }
-    }
-
-    /**
-     * Pulls every shard of {@code models} into the page cache through a mapping ({@link MemorySegment#load()}: madvise
-     * WILLNEED and a touch of every page, as the engine's prefetcher reads); returns the share mapped in 2 MB pages.
-     */
-    private static double warmCache(List<Path> models) {
-        try {
-            List<Path> shards = new ArrayList<>();
-            for (Path m : models) {
-                shards.addAll(shards(m));
-            }
-            return PageCache.hugeMappedFraction(shards);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 

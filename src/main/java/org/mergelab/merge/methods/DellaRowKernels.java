@@ -139,7 +139,7 @@ final class DellaRowKernels {
             LongVector m = TaskVectorKernels.mixLanes(lane.add(at)).lanewise(VectorOperators.LSHR, 11);
             // −1 where m < drop bound, and where also m ≥ keep bound: signs of differences (all below 2^53), as bit
             // masks narrowed to int lanes, not VectorMasks cast to other element types (see
-            // TaskVectorKernels.keptLanes)
+            // CounterRandom.keptLanes)
             LongVector kept = m.sub(LongVector.fromArray(L, dropOf, i)).lanewise(VectorOperators.ASHR, 63);
             LongVector between = kept.and(m.sub(LongVector.fromArray(L, keepOf, i))
                     .lanewise(VectorOperators.ASHR, 63).not());

@@ -318,7 +318,7 @@ final class TaskVectorKernels {
     static int nonzeroLanes(float[] v, int from, int to) {
         IntVector acc = IntVector.zero(I);
         for (int j = from; j < to; j += F.length()) {
-            // v ≠ 0 as its magnitude bits ≠ 0, on int lanes: no mask cast (see keptLanes)
+            // v ≠ 0 as its magnitude bits ≠ 0, on int lanes: no mask cast (see CounterRandom.keptLanes)
             acc = acc.add(1, FloatVector.fromArray(F, v, j).reinterpretAsInts().and(0x7fffffff)
                     .compare(VectorOperators.NE, 0));
         }
@@ -438,25 +438,14 @@ final class TaskVectorKernels {
         long at = key + (first + from) * GOLDEN;
         int zeroed = 0;
         for (int j = from; j < to; j += L.length(), at += step) {
-            IntVector keep = (IntVector) keptLanes(mixLanes(lanes.add(at)), limit).convertShape(VectorOperators.L2I,
-                    IL, 0);
+            IntVector keep = (IntVector) CounterRandom.keptLanes(mixLanes(lanes.add(at)), limit)
+                    .convertShape(VectorOperators.L2I, IL, 0);
             IntVector t = FloatVector.fromArray(FL, x, j).sub(FloatVector.fromArray(FL, b, j)).reinterpretAsInts();
             t.and(keep).reinterpretAsFloats().intoArray(into, j); // a dropped difference becomes +0
             // non-zero (magnitude bits: NaN counts, −0 does not, as t ≠ 0 says) and dropped
             zeroed += t.and(0x7fffffff).and(keep.not()).compare(VectorOperators.NE, 0).trueCount();
         }
         return zeroed;
-    }
-
-    /**
-     * −1 in the lanes whose draw ({@code z >>> 11}, below 2<sup>53</sup>) is below {@code limit} (at most
-     * 2<sup>53</sup>), else 0: the sign of their difference, which cannot overflow. Kernels use it as a bit mask
-     * instead of a {@code VectorMask} cast to another element type, which C2 sometimes compiled into its Java
-     * fallback, an array allocated per mask (a 4 GB DARE-TIES merge: 33 s instead of 9.5, 103 GB of garbage, 1.7 GB
-     * RSS, in 1 of 6 benchmark runs).
-     */
-    static LongVector keptLanes(LongVector z, long limit) {
-        return z.lanewise(VectorOperators.LSHR, 11).sub(limit).lanewise(VectorOperators.ASHR, 63);
     }
 
     /** SplitMix64's finaliser on lanes, as {@code CounterRandom} draws with it. */
@@ -632,7 +621,7 @@ final class TaskVectorKernels {
         DoubleVector keptSum = DoubleVector.zero(DL);
         IntVector low = IntVector.broadcast(IL, Integer.MAX_VALUE);
         for (int j = from; j < upper; j += L.length(), at += step) {
-            LongVector keep = keptLanes(mixLanes(lanes.add(at)), limit);
+            LongVector keep = CounterRandom.keptLanes(mixLanes(lanes.add(at)), limit);
             FloatVector v = FloatVector.fromArray(FL, x, j).sub(FloatVector.fromArray(FL, b, j)).abs();
             // absSumLanes's lowest set bit, on this loop's species: a shared helper taking the species from its
             // argument was not intrinsified (a non-constant species) and boxed every vector (tried, measured)
