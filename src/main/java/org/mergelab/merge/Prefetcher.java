@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads input tensors ahead of the engine on a background thread ({@link MemorySegment#load()}: madvise WILLNEED,
- * then touching every page), so cold reads arrive as large sequential I/O overlapped with compute instead of
+ * Reads input tensors ahead of the engine on a background thread ({@link org.mergelab.io.MappedPages#populate}), so
+ * cold reads arrive as large sequential I/O overlapped with compute instead of
  * 4 KiB page faults inside the workers. Stays at most {@code window} bytes ahead of what the engine has consumed.
  * The same thread drops the pages of merged tensors from the process ({@link MemorySegment#unload()}, before it reads
  * further), so RSS stays at a few tensors while the engine goes straight on to the next tensor: unloading took
@@ -57,7 +57,7 @@ final class Prefetcher implements AutoCloseable {
                     if (!unloadUntil(loaded, window)) {
                         return;
                     }
-                    seg.asSlice(pos, len).load();
+                    org.mergelab.io.MappedPages.populate(seg.asSlice(pos, len));
                     loaded += len;
                 }
             }

@@ -169,31 +169,8 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
                 }
             };
         }
-        SignConsensus vote = SignConsensus.of(p.choice("consensus"));
-        double[] ones = new double[k];
-        java.util.Arrays.fill(ones, 1);
         SignConsensus.Divide divide = norm ? SignConsensus.Divide.ZERO_AS_ONE : SignConsensus.Divide.NO;
-        double[][] noFactors = new double[k][];
-        return (offset, in, out, n) -> {
-            float[][] tau = TaskVectors.floats(k, n);
-            double[][] factors = mask.hasFactors() ? new double[k][] : noFactors;
-            long zeroed = 0;
-            int block = mask.block(offset, n);
-            for (int from = 0; from < n; from += block) {
-                int to = Math.min(n, from + block);
-                for (int m = 0; m < k; m++) {
-                    zeroed += mask.sparsify(tv, m, offset, in, from, to, tau[m]);
-                    if (factors != noFactors) {
-                        factors[m] = mask.factors(m);
-                    }
-                }
-                // contributions c_m·τ̂_m vote and are summed as they are; the divisor sums the weights
-                vote.mix(tau, factors, k, c, ones, w, divide, lambda, in[base], out, from, to);
-            }
-            if (counted) {
-                job.countPruned(zeroed, (long) k * n);
-            }
-        };
+        return new ConsensusMix(job, tv, mask, SignConsensus.of(p.choice("consensus")), c, w, divide, lambda, counted);
     }
 
     /**

@@ -139,6 +139,19 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             public double scale(int m) {
                 return scale[m];
             }
+
+            @Override
+            public boolean keyBounds(long offset, int n, int[] above, int[] atMost) {
+                for (int m = 0; m < k; m++) {
+                    int s = streamOf[m];
+                    above[m] = s < 0 ? -1 : cuts[s][1].above(offset);
+                    atMost[m] = s < 0 ? Integer.MAX_VALUE : cuts[s][0].above(offset);
+                    if (above[m] == TopKSelection.Cut.WALK || atMost[m] == TopKSelection.Cut.WALK) {
+                        return false;
+                    }
+                }
+                return true;
+            }
         };
     }
 }

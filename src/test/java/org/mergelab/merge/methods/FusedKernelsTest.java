@@ -152,6 +152,144 @@ class FusedKernelsTest {
         }
     }
 
+    /**
+     * TIES's output pass over stored bf16 (two task vectors, each masked by a key comparison, then voted and mixed)
+     * gives the decoded pass's bits and pruned counts, for every bound kind (all kept, a top cut, a breadcrumbs band)
+     * and both votes; a mask that needs more than a key comparison, or cold lanes, get the chunk decoded.
+     */
+    @Test
+    void consensusFromStoredBf16MatchesTheDecodedChunk() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
+        Random r = new Random(11);
+        int total = 5000;
+        float[] base = awkward(r, total);
+        float[] x0 = awkward(r, total);
+        float[] x1 = awkward(r, total);
+        for (int j = 0; j < total; j += 7) {
+            x0[j] = base[j]; // task-vector zeros, which never agree
+        }
+        java.lang.foreign.MemorySegment[] bf16 = storedBf16(x0, base, x1); // the base in the middle, as config order
+        TensorJob job = new TensorJob(2, 1);
+        int cut = Float.floatToRawIntBits(1.5f);
+        int[][][] bounds = {{{-1, -1}, {Integer.MAX_VALUE, Integer.MAX_VALUE}}, {{cut, -1}, {Integer.MAX_VALUE,
+                Integer.MAX_VALUE}}, {{Float.floatToRawIntBits(0.5f), cut}, {cut, Integer.MAX_VALUE}}};
+        try {
+            TaskVectorKernels.useLanes(true);
+            for (int[][] b : bounds) {
+                for (SignConsensus vote : SignConsensus.values()) {
+                    ConsensusMix k = new ConsensusMix(job, new TaskVectors(job), new KeyMask(b[0], b[1], true), vote,
+                            new double[] {0.7, 0.4}, new double[] {0.7, 0.4}, SignConsensus.Divide.ZERO_AS_ONE, 1.1,
+                            true);
+                    assertFromStoredBf16(k, bf16);
+                    float[][] in = new float[3][total];
+                    for (int i = 0; i < 3; i++) {
+                        org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, bf16[i], 0, in[i], total);
+                    }
+                    job.pruned = 0;
+                    k.apply(0, in, new float[total], total);
+                    long decoded = job.pruned;
+                    job.pruned = 0;
+                    k.applyBf16(0, bf16, new float[total], total, new int[3]);
+                    assertEquals(decoded, job.pruned, "pruned entries counted alike");
+                    assertEquals(b == bounds[0], decoded == 0, "the cuts prune, keeping all does not");
+                }
+            }
+            ConsensusMix walks = new ConsensusMix(job, new TaskVectors(job), new KeyMask(new int[] {cut, cut},
+                    new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE}, false), SignConsensus.SUM, new double[] {1, 1},
+                    new double[] {1, 1}, SignConsensus.Divide.NO, 1, true);
+            assertEquals(false, walks.applyBf16(0, bf16, new float[64], 64, new int[3]), "a chunk to walk: decoded");
+            TaskVectorKernels.useLanes(false);
+            ConsensusMix cold = new ConsensusMix(job, new TaskVectors(job), new KeyMask(bounds[1][0], bounds[1][1],
+                    true), SignConsensus.SUM, new double[] {1, 1}, new double[] {1, 1}, SignConsensus.Divide.NO, 1,
+                    true);
+            assertEquals(false, cold.applyBf16(0, bf16, new float[4099], 4099, new int[3]), "cold lanes");
+        } finally {
+            TaskVectorKernels.resetLanes();
+        }
+    }
+
+    /** A magnitude-rank mask with fixed bounds per task vector; {@code plain} false: a chunk to walk. */
+    private record KeyMask(int[] above, int[] atMost, boolean plain) implements Sparsifier.Mask {
+        @Override
+        public int sparsify(TaskVectors tv, int m, long offset, float[][] in, int from, int to, float[] into) {
+            return TaskVectorKernels.rankMask(in[tv.inputs[m]], in[tv.base], into, from, to, above[m], atMost[m]);
+        }
+
+        @Override
+        public int block(long offset, int n) {
+            return TaskVectorKernels.BLOCK;
+        }
+
+        @Override
+        public double scale(int m) {
+            return 1;
+        }
+
+        @Override
+        public boolean keyBounds(long offset, int n, int[] a, int[] b) {
+            System.arraycopy(above, 0, a, 0, 2);
+            System.arraycopy(atMost, 0, b, 0, 2);
+            return plain;
+        }
+    }
+
+    /** Three inputs, the base at {@code base}; counts what the kernels prune. */
+    private static final class TensorJob implements org.mergelab.merge.TensorJob {
+        private final int inputs;
+        private final int base;
+        long pruned;
+
+        TensorJob(int inputs, int base) {
+            this.inputs = inputs + 1;
+            this.base = base;
+        }
+
+        @Override
+        public String tensorName() {
+            return "t";
+        }
+
+        @Override
+        public long[] shape() {
+            return new long[] {5000};
+        }
+
+        @Override
+        public long numel() {
+            return 5000;
+        }
+
+        @Override
+        public int inputCount() {
+            return inputs;
+        }
+
+        @Override
+        public int baseIndex() {
+            return base;
+        }
+
+        @Override
+        public ResolvedParams params() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long seed() {
+            return 0;
+        }
+
+        @Override
+        public synchronized void countPruned(long zeroed, long considered) {
+            pruned += zeroed;
+        }
+
+        @Override
+        public <S> S reduce(org.mergelab.merge.ChunkReducer<S> reducer) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
     @Test
     void kernelsAreChunkKernels() {
         ChunkKernel k = Combination.of(new double[] {0.5, 0.5});
