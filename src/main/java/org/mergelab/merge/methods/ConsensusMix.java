@@ -15,23 +15,37 @@ import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
  *
  * @param c contribution coefficients {@code c_m} (weight times the mask's rescale)
  * @param w the weights, summed over the agreeing contributions into the divisor
+ * @param ones the vote's per-model factors (all 1), made once per tensor
+ * @param noFactors the per-element factors of a mask without any (all null)
  */
 record ConsensusMix(TensorJob job, TaskVectors tv, Sparsifier.Mask mask, SignConsensus vote, double[] c, double[] w,
-        SignConsensus.Divide divide, double lambda, boolean counted) implements ChunkKernel {
+        SignConsensus.Divide divide, double lambda, boolean counted, double[] ones, double[][] noFactors)
+        implements ChunkKernel {
+    ConsensusMix(TensorJob job, TaskVectors tv, Sparsifier.Mask mask, SignConsensus vote, double[] c, double[] w,
+            SignConsensus.Divide divide, double lambda, boolean counted) {
+        this(job, tv, mask, vote, c, w, divide, lambda, counted, ones(tv.count()), new double[tv.count()][]);
+    }
+
+    private static double[] ones(int k) {
+        double[] ones = new double[k];
+        java.util.Arrays.fill(ones, 1);
+        return ones;
+    }
+
     @Override
     public void apply(long offset, float[][] in, float[] out, int n) {
         int k = tv.count();
         float[][] tau = TaskVectors.floats(k, n);
-        double[][] factors = new double[k][];
-        double[] ones = new double[k];
-        java.util.Arrays.fill(ones, 1);
+        double[][] factors = mask.hasFactors() ? new double[k][] : noFactors;
         long zeroed = 0;
         int block = mask.block(offset, n);
         for (int from = 0; from < n; from += block) {
             int to = Math.min(n, from + block);
             for (int m = 0; m < k; m++) {
                 zeroed += mask.sparsify(tv, m, offset, in, from, to, tau[m]);
-                factors[m] = mask.factors(m);
+                if (factors != noFactors) {
+                    factors[m] = mask.factors(m);
+                }
             }
             // contributions c_m·τ̂_m vote and are summed as they are; the divisor sums the weights
             vote.mix(tau, factors, k, c, ones, w, divide, lambda, in[tv.base], out, from, to);
@@ -52,7 +66,7 @@ record ConsensusMix(TensorJob job, TaskVectors tv, Sparsifier.Mask mask, SignCon
         int x0 = tv.inputs[0];
         int x1 = tv.inputs[1];
         float[][] s = TaskVectors.floats(3, n); // the base and both task vectors, one block at a time
-        if (!mask.keyBounds(offset, n, above, atMost) || !Lanes.RANK_MASK_TWO_BF16.runsOrProbes(n,
+        if (!mask.keyBounds(offset, above, atMost) || !Lanes.RANK_MASK_TWO_BF16.runsOrProbes(n,
                 () -> TaskVectorKernels.rankMaskTwoBf16(bf16[b], bf16[x0], bf16[x1], offset, 0,
                         TaskVectorKernels.PROBE, above[0], atMost[0], above[1], atMost[1], s[0], s[1], s[2],
                         new int[3], 0, 1, 2))) {
@@ -60,8 +74,6 @@ record ConsensusMix(TensorJob job, TaskVectors tv, Sparsifier.Mask mask, SignCon
         }
         java.util.Arrays.fill(largest, 0, 3, 0);
         float[][] tau = {s[1], s[2]};
-        double[][] noFactors = new double[2][];
-        double[] ones = {1, 1};
         long zeroed = 0;
         for (int from = 0; from < n; from += TaskVectorKernels.BLOCK) {
             int to = Math.min(n, from + TaskVectorKernels.BLOCK);

@@ -141,7 +141,7 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
             }
 
             @Override
-            public boolean keyBounds(long offset, int n, int[] above, int[] atMost) {
+            public boolean keyBounds(long offset, int[] above, int[] atMost) {
                 for (int m = 0; m < k; m++) {
                     int s = streamOf[m];
                     above[m] = s < 0 ? -1 : cuts[s][1].above(offset);

@@ -70,12 +70,12 @@ interface Sparsifier {
         double scale(int m);
 
         /**
-         * When every task vector's mask over the chunk {@code [offset, offset + n)} is a plain comparison of its
+         * When every task vector's mask over the chunk at {@code offset} is a plain comparison of its
          * magnitude keys ({@link TaskVectorKernels#rankMask}: kept where {@code above[m] < key ≤ atMost[m]}), fills
          * the bounds and returns true; false when some element's fate needs more (a draw, a walk through equal keys,
          * per-element factors).
          */
-        default boolean keyBounds(long offset, int n, int[] above, int[] atMost) {
+        default boolean keyBounds(long offset, int[] above, int[] atMost) {
             return false;
         }
 
@@ -98,7 +98,7 @@ interface Sparsifier {
             }
 
             @Override
-            public boolean keyBounds(long offset, int n, int[] above, int[] atMost) {
+            public boolean keyBounds(long offset, int[] above, int[] atMost) {
                 java.util.Arrays.fill(above, -1); // every key is > -1 and ≤ Integer.MAX_VALUE: all kept
                 java.util.Arrays.fill(atMost, Integer.MAX_VALUE);
                 return true;

@@ -226,7 +226,7 @@ class FusedKernelsTest {
         }
 
         @Override
-        public boolean keyBounds(long offset, int n, int[] a, int[] b) {
+        public boolean keyBounds(long offset, int[] a, int[] b) {
             System.arraycopy(above, 0, a, 0, 2);
             System.arraycopy(atMost, 0, b, 0, 2);
             return plain;
