@@ -149,34 +149,58 @@ enum SignConsensus {
     }
 
     /**
-     * {@link #mixLanes} for two task vectors without per-element factors (the common merge): the same operations in the
-     * same order, each contribution computed once.
+     * {@link #mixLanes} for two task vectors without per-element factors (the common merge): the same results, each
+     * contribution computed once, and without operations that cannot change a bit: products by a {@code g} or
+     * {@code λ} of 1, the vote's leading {@code 0 +} (it only turns a −0 sum into +0, and neither is below 0), and the
+     * division when every divisor it can meet is a power of two (equal divisor weights such as 0.5 or 1:
+     * {@code x / 2^e} and {@code x · 2^−e} round the same exact value), which becomes a product by the reciprocal.
      */
     void mixTwoLanes(float[] tau0, float[] tau1, double a0, double a1, double g0, double g1, double h0,
             double h1, Divide divide, double lambda, float[] b, float[] out, int from, int to) {
         DoubleVector zero = DoubleVector.zero(D);
         DoubleVector one = DoubleVector.broadcast(D, 1);
+        boolean unitG = g0 == 1 && g1 == 1;
+        // equal powers of two (distinct ones never sum to one): one agreeing divides by h, both by 2h
+        boolean reciprocal = divide == Divide.ZERO_AS_ONE && h0 == h1 && positivePowerOfTwo(h0)
+                && positivePowerOfTwo(0 + h0 + h1);
+        DoubleVector oneOf = DoubleVector.broadcast(D, 1 / h0);
+        double both = 1 / (0 + h0 + h1);
         for (int j = from; j < to; j += D.length()) {
             DoubleVector v0 = contribution(tau0, null, a0, j);
             DoubleVector v1 = contribution(tau1, null, a1, j);
-            DoubleVector vote = this == SUM ? zero.add(v0).add(v1)
+            DoubleVector vote = this == SUM ? v0.add(v1)
                     : zero.add(1, v0.compare(VectorOperators.GT, 0)).sub(1, v0.compare(VectorOperators.LT, 0))
                             .add(1, v1.compare(VectorOperators.GT, 0)).sub(1, v1.compare(VectorOperators.LT, 0));
             DoubleVector sign = one.blend(-1, vote.compare(VectorOperators.LT, 0)); // a zero vote elects +
             VectorMask<Double> agrees0 = v0.mul(sign).compare(VectorOperators.GT, 0); // zero never agrees
             VectorMask<Double> agrees1 = v1.mul(sign).compare(VectorOperators.GT, 0);
-            DoubleVector mixed = zero.add(v0.mul(g0), agrees0).add(v1.mul(g1), agrees1);
-            DoubleVector divisor = zero.add(h0, agrees0).add(h1, agrees1);
-            DoubleVector result = switch (divide) {
-                case NO -> mixed.mul(lambda);
-                case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)))
-                        .mul(lambda);
-                case AT_LEAST_1E6 -> mixed.div(divisor.max(1e-6)).mul(lambda);
-            };
+            DoubleVector mixed = unitG ? zero.add(v0, agrees0).add(v1, agrees1)
+                    : zero.add(v0.mul(g0), agrees0).add(v1.mul(g1), agrees1);
+            DoubleVector result;
+            if (reciprocal) {
+                // none agreeing leaves mixed +0, which the positive reciprocal keeps +0
+                result = mixed.mul(oneOf.blend(both, agrees0.and(agrees1)));
+            } else {
+                DoubleVector divisor = zero.add(h0, agrees0).add(h1, agrees1);
+                result = switch (divide) {
+                    case NO -> mixed;
+                    case ZERO_AS_ONE -> mixed.div(divisor.blend(1, divisor.compare(VectorOperators.EQ, 0)));
+                    case AT_LEAST_1E6 -> mixed.div(divisor.max(1e-6));
+                };
+            }
+            if (lambda != 1) {
+                result = result.mul(lambda);
+            }
             DoubleVector base = (DoubleVector) FloatVector.fromArray(F, b, j).convertShape(VectorOperators.F2D,
                     D, 0);
             ((FloatVector) base.add(result).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, j);
         }
+    }
+
+    /** Whether {@code d} is 2^e with {@code 1/d} a normal double too (then dividing by it is multiplying by that). */
+    static boolean positivePowerOfTwo(double d) {
+        int e = Math.getExponent(d);
+        return e > Double.MIN_EXPONENT && e < Double.MAX_EXPONENT && d == Math.scalb(1.0, e);
     }
 
     /**

@@ -348,6 +348,8 @@ class TaskVectorKernelsTest {
         assertTrue(exact >= blocks * 9 / 10, exact + " of " + blocks + " blocks");
     }
 
+    private static final double[] POWERS = {0.25, 0.5, 1, 2, 0x1p-1000};
+
     @Test
     void mixLanesMatchTheScalarMix() {
         Random r = new Random(6);
@@ -370,6 +372,11 @@ class TaskVectorKernelsTest {
                 a[m] = r.nextInt(6) == 0 ? -0.4 : r.nextDouble();
                 g[m] = rep % 2 == 0 ? 1 : r.nextDouble();
                 h[m] = r.nextInt(6) == 0 ? -a[m] : a[m];
+                if (rep % 5 == 1) {
+                    h[m] = POWERS[rep / 5 % POWERS.length]; // equal powers of two: mixTwoLanes's reciprocals
+                } else if (rep % 5 == 2) {
+                    h[m] = POWERS[r.nextInt(POWERS.length)];
+                }
             }
             float[] b = data(r, n, rep % 7 == 0);
             SignConsensus vote = rep % 3 == 0 ? SignConsensus.COUNT : SignConsensus.SUM;
