@@ -25,6 +25,37 @@ public final class JobRunner {
                 new ChunkedJob.Scratch(), seed);
     }
 
+    /**
+     * As {@link #job}, the inputs stored as bf16 (each rounded to it) and read as a model file's are: decoded per
+     * chunk, or straight from memory by the reductions and kernels that can.
+     */
+    public static TensorJob jobBf16(ResolvedParams params, int baseIndex, long[] shape, List<float[]> inputs,
+            int chunk, ExecutorService pool, int threads, long seed, String tensorName) {
+        List<TensorSource> sources = new ArrayList<>();
+        for (float[] x : inputs) {
+            java.lang.foreign.MemorySegment stored = java.lang.foreign.Arena.ofAuto().allocate(2L * x.length, 64);
+            org.mergelab.io.FloatCodec.encode(org.mergelab.io.DType.BF16, x, x.length, stored);
+            sources.add(new TensorSource() {
+                @Override
+                public long numel() {
+                    return x.length;
+                }
+
+                @Override
+                public int read(long from, float[] dst, int n) {
+                    return org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, stored, from, dst, n);
+                }
+
+                @Override
+                public java.lang.foreign.MemorySegment bf16() {
+                    return stored;
+                }
+            });
+        }
+        return new ChunkedJob(tensorName, shape, sources, baseIndex, params, chunk, pool, threads,
+                new ChunkedJob.Scratch(), seed);
+    }
+
     /** The flat offsets of the chunks {@link #job} cuts a tensor into. */
     public static long[] chunkOffsets(long[] shape, int chunk) {
         long numel = org.mergelab.io.TensorInfo.numel(shape);

@@ -60,6 +60,11 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
                 }
                 return true;
             }
+
+            @Override
+            public MemorySegment[] differenceBf16(int s, MemorySegment[] bf16) {
+                return new MemorySegment[] {bf16[tv.inputs[modelOf[s]]], bf16[tv.base]};
+            }
         };
         long numel = job.numel();
         long[][] ks = new long[streams][];

@@ -85,6 +85,8 @@ final class TaskVectorKernels {
         KEYS_BF16,
         /** {@link #rankMaskTwoBf16}. */
         RANK_MASK_TWO_BF16,
+        /** {@link WindowSelection#windowBf16}. */
+        WINDOW_BF16,
         /** {@link DellaRowKernels}. */
         DELLA_ROW;
 
@@ -269,6 +271,8 @@ final class TaskVectorKernels {
                 case RANK_MASK_TWO_BF16 -> sink += rankMaskTwoBf16(bf16, bf16, bf16, rep % 2 * F.length(),
                         rep % 2 * 8, n - rep % 3, keys[rep % n], Integer.MAX_VALUE, -1, keys[(rep + 7) % n], out,
                         tau[0], tau[1], found, 0, 1, 2);
+                case WINDOW_BF16 -> sink += WindowSelection.windowBf16(bf16, bf16, rep % 2 * F.length(), n - rep % 3,
+                        rep % 3, rep % 2 == 0 ? Integer.MAX_VALUE : 0x3f000000, found);
                 case DELLA_ROW -> DellaRowKernels.probe();
             }
         }

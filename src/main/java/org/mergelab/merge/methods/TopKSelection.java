@@ -58,6 +58,14 @@ final class TopKSelection {
         default boolean keysBf16(long offset, MemorySegment[] bf16, int n, int[][] out) {
             return false;
         }
+
+        /**
+         * When stream {@code s}'s keys are those of {@link TaskVectorKernels#keysBf16} over two stored bf16 inputs
+         * ({@code |x − b|}): {@code {x, b}}; else null.
+         */
+        default MemorySegment[] differenceBf16(int s, MemorySegment[] bf16) {
+            return null;
+        }
     }
 
     /** The float a key stands for ({@link Float#intBitsToFloat}). */

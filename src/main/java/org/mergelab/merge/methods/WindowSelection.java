@@ -9,7 +9,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
+import org.mergelab.io.FloatCodec;
 import org.mergelab.merge.ChunkReducer;
 import org.mergelab.merge.TensorJob;
 
@@ -67,12 +69,33 @@ final class WindowSelection {
 
             @Override
             public boolean accumulateBf16(Chunks s, long offset, MemorySegment[] bf16, int n) {
+                int[][] w = windows.get();
+                MemorySegment[][] xb = w == null ? null : differences(bf16);
+                if (xb != null && TaskVectorKernels.Lanes.WINDOW_BF16.runsOrProbes(n, () -> windowBf16(xb[0][0],
+                        xb[0][1], offset, TaskVectorKernels.PROBE, 0, Integer.MAX_VALUE,
+                        new int[TaskVectorKernels.PROBE + TaskVectorKernels.I.length()]))) {
+                    // the keys made, counted and listed in one loop, never stored
+                    list(s, w, (st, lo, hi, found) -> windowBf16(xb[st][0], xb[st][1], offset, n, lo, hi, found), n);
+                    return true;
+                }
                 int[][] k = TopKSelection.keyScratch(streams, n);
                 if (!keys.keysBf16(offset, bf16, n, k)) {
                     return false;
                 }
                 select(s, k, n);
                 return true;
+            }
+
+            /** Every stream's keys as the difference of two stored bf16 inputs, or null. */
+            private MemorySegment[][] differences(MemorySegment[] bf16) {
+                MemorySegment[][] xb = new MemorySegment[streams][];
+                for (int st = 0; st < streams; st++) {
+                    xb[st] = keys.differenceBf16(st, bf16);
+                    if (xb[st] == null) {
+                        return null;
+                    }
+                }
+                return xb;
             }
 
             /** Keeps the chunk's keys in and near the windows (the first chunk's keys whole, to set them). */
@@ -88,6 +111,15 @@ final class WindowSelection {
                     windows.compareAndSet(null, windowsFrom(s.keys, n, ks, numel));
                     return;
                 }
+                list(s, w, (st, lo, hi, found) -> (countAbove(k[st], n, hi) << 32) | inside(k[st], n, lo, hi, found),
+                        n);
+            }
+
+            /**
+             * Counts each window's keys above it and lists those inside it, as {@code scan} finds them in the chunk
+             * ({@code n} elements).
+             */
+            private void list(Chunks s, int[][] w, WindowScan scan, int n) {
                 s.windows = w;
                 s.above = new long[streams][];
                 s.inside = new int[streams][][];
@@ -107,9 +139,10 @@ final class WindowSelection {
                             s.high[st][wi] = new int[0];
                             continue;
                         }
-                        s.above[st][wi] = countAbove(k[st], n, hi);
                         int[] found = TopKSelection.lowScratchOf(n + TaskVectorKernels.I.length());
-                        int c = inside(k[st], n, lo, hi, found);
+                        long counts = scan.scan(st, lo, hi, found);
+                        int c = (int) counts;
+                        s.above[st][wi] = counts >>> 32;
                         s.inside[st][wi] = java.util.Arrays.copyOf(found, c);
                         s.high[st][wi] = highCounts(s.inside[st][wi], lo);
                         kept += c;
@@ -451,5 +484,43 @@ final class WindowSelection {
             count += in.trueCount();
         }
         return count;
+    }
+
+    /** One window's scan of a chunk's keys of stream {@code stream}: {@code above << 32 | listed}. */
+    @FunctionalInterface
+    private interface WindowScan {
+        long scan(int stream, int lo, int hi, int[] found);
+    }
+
+    /**
+     * {@link #countAbove} and {@link #inside} ({@code lo ≤ hi}) over the keys {@code |x − b|} of stored bf16 elements
+     * {@code [offset, offset + n)}, made in the same loop ({@link TaskVectorKernels#keysBf16}'s keys) and never
+     * stored: returns the count above {@code hi} in the high 32 bits, the count appended to {@code found} (which needs
+     * {@link TaskVectorKernels#I} lanes of room beyond {@code n}) in the low 32.
+     */
+    static long windowBf16(MemorySegment x, MemorySegment b, long offset, int n, int lo, int hi, int[] found) {
+        VectorSpecies<Integer> lanes = TaskVectorKernels.I;
+        IntVector above = IntVector.zero(lanes);
+        int count = 0;
+        int j = 0;
+        for (int upper = n - lanes.length() + 1; j < upper; j += lanes.length()) {
+            IntVector v = FloatCodec.bf16Lanes(x, offset + j).sub(FloatCodec.bf16Lanes(b, offset + j))
+                    .reinterpretAsInts().and(0x7fffffff);
+            above = above.add(1, v.compare(VectorOperators.GT, hi));
+            VectorMask<Integer> in = v.compare(VectorOperators.GE, lo).and(v.compare(VectorOperators.LE, hi));
+            v.compress(in).intoArray(found, count); // the selected keys first, in order
+            count += in.trueCount();
+        }
+        long high = above.reduceLanes(VectorOperators.ADD);
+        long width = (long) hi - lo;
+        for (; j < n; j++) { // insideScalar's and countAboveScalar's steps on keysBf16's scalar keys
+            float xj = Float.intBitsToFloat(FloatCodec.bf16Bits(x, offset + j));
+            float bj = Float.intBitsToFloat(FloatCodec.bf16Bits(b, offset + j));
+            int key = Float.floatToRawIntBits(xj - bj) & 0x7fffffff;
+            high += (hi - key) >>> 31;
+            found[count] = key;
+            count += 1 - (int) ((width - ((key - lo) & 0xffffffffL)) >>> 63);
+        }
+        return high << 32 | count;
     }
 }

@@ -47,7 +47,7 @@ class WindowSelectionTest {
             double delta = j < skew ? 1e-6 : r.nextInt(5) == 0 ? 0 : 1e-3;
             x[j] = LegacyDifferentialTest.bf16(b[j] + r.nextGaussian() * delta);
         }
-        return List.of(b, x);
+        return new java.util.ArrayList<>(List.of(b, x));
     }
 
     static void assertSameCuts(TopKSelection.Cut[] want, TopKSelection.Cut[] got, long[] offsets, String what) {
@@ -80,6 +80,86 @@ class WindowSelectionTest {
             TopKSelection.Cut[][] got = WindowSelection.select(job(in, shape, chunk, threads), MAGNITUDE, ks);
             assertNotNull(got, "chunk " + chunk + ": the first chunk is like the rest");
             assertSameCuts(want, got[0], JobRunner.chunkOffsets(shape, chunk), "chunk " + chunk);
+        }
+    }
+
+    /** {@link #MAGNITUDE}'s keys from stored bf16: whole arrays, or made inside the window scan. */
+    static final TopKSelection.Keys MAGNITUDE_BF16 = new TopKSelection.Keys() {
+        @Override
+        public int streams() {
+            return 1;
+        }
+
+        @Override
+        public void keys(long offset, float[][] in, int n, int[][] out) {
+            TaskVectorKernels.keys(in[1], in[0], out[0], n);
+        }
+
+        @Override
+        public boolean keysBf16(long offset, java.lang.foreign.MemorySegment[] bf16, int n, int[][] out) {
+            TaskVectorKernels.keysBf16(bf16[1], bf16[0], offset, out[0], n);
+            return true;
+        }
+
+        @Override
+        public java.lang.foreign.MemorySegment[] differenceBf16(int s, java.lang.foreign.MemorySegment[] bf16) {
+            return new java.lang.foreign.MemorySegment[] {bf16[1], bf16[0]};
+        }
+    };
+
+    /**
+     * Over stored bf16 inputs, the windows scanned straight from memory (keys made in the loop, odd chunk lengths,
+     * every kind of window) give the two passes' cuts; and the same with the scan's lanes cold (keys stored first).
+     */
+    @Test
+    void keysScannedFromStoredBf16GiveTheSameCuts() {
+        Random r = new Random(10);
+        long[] shape = {201, 999};
+        int n = 201 * 999;
+        List<float[]> in = data(r, n, 0);
+        in.get(1)[5] = Float.NaN; // NaN's key is above every window
+        in.get(1)[6] = Float.POSITIVE_INFINITY;
+        long[][] ks = {{0, n / 2, n / 3, 1, n - 1, n, 7, 2 * n}};
+        try {
+            for (boolean lanes : new boolean[] {true, false}) {
+                TaskVectorKernels.useLanes(lanes);
+                for (int chunk : new int[] {4000, 25_000}) {
+                    TopKSelection.Cut[] want = TopKSelection.histogram(job(in, shape, chunk, 2), MAGNITUDE, false)
+                            .select(ks, false)[0];
+                    TopKSelection.Cut[][] got = WindowSelection.select(JobRunner.jobBf16(new ResolvedParams(Map.of(),
+                            List.of(Map.of(), Map.of())), 0, shape, in, chunk, MethodTestSupport.pool(), 2, 42, "w"),
+                            MAGNITUDE_BF16, ks);
+                    assertNotNull(got, "chunk " + chunk);
+                    assertSameCuts(want, got[0], JobRunner.chunkOffsets(shape, chunk), "lanes " + lanes + " chunk "
+                            + chunk);
+                }
+            }
+        } finally {
+            TaskVectorKernels.resetLanes();
+        }
+    }
+
+    @Test
+    void theWindowScanCountsAndListsAsTheKeyArraysDo() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
+        Random r = new Random(11);
+        int n = 5003;
+        List<float[]> in = data(r, n, 0);
+        java.lang.foreign.MemorySegment[] bf16 = MethodTestSupport.storedBf16(in.get(0), in.get(1));
+        int[] keys = new int[n];
+        TaskVectorKernels.keysBf16(bf16[1], bf16[0], 3, keys, n - 3);
+        int[] sorted = java.util.Arrays.copyOf(keys, n - 3);
+        java.util.Arrays.sort(sorted);
+        for (int[] w : new int[][] {{sorted[100], sorted[4000]}, {0, sorted[10]}, {sorted[n - 4], Integer.MAX_VALUE},
+                {sorted[2000], sorted[2000]}}) {
+            int[] want = new int[n + TaskVectorKernels.I.length()];
+            int wantCount = WindowSelection.inside(keys, n - 3, w[0], w[1], want);
+            int[] got = new int[n + TaskVectorKernels.I.length()];
+            long counts = WindowSelection.windowBf16(bf16[1], bf16[0], 3, n - 3, w[0], w[1], got);
+            assertEquals(WindowSelection.countAbove(keys, n - 3, w[1]), counts >>> 32, "above " + w[1]);
+            assertEquals(wantCount, (int) counts, "inside");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(want, wantCount),
+                    java.util.Arrays.copyOf(got, (int) counts));
         }
     }
 
