@@ -145,57 +145,12 @@ abstract class GeneralizedTaskArithmetic implements MergeMethod {
             double outer = lambda / (norm ? s : 1);
             if (sparsifier == null && k <= 2) {
                 // task arithmetic of one or two models in one pass per element: the same operations in the same
-                // order as the general loop below, without writing τ and the sums to arrays and reading them back
+                // order as MaskedSum's general loop, without writing τ and the sums to arrays and reading them back
                 return new TaskSum(base, tv.inputs[0], c[0], k == 2 ? tv.inputs[1] : -1, k == 2 ? c[1] : 0, outer);
             }
-            return (offset, in, out, n) -> {
-                float[] t = TaskVectors.floats(1, n)[0];
-                double[] acc = TaskVectors.doubles(k, n);
-                float[] b = in[base];
-                long zeroed = 0;
-                int block = mask.block(offset, n);
-                for (int from = 0; from < n; from += block) {
-                    int to = Math.min(n, from + block);
-                    for (int m = 0; m < k; m++) {
-                        zeroed += mask.sparsify(tv, m, offset, in, from, to, t);
-                        accumulate(acc, m == 0, c[m], mask.factors(m), t, from, to);
-                    }
-                    for (int j = from; j < to; j++) {
-                        out[j] = (float) (b[j] + outer * acc[j]);
-                    }
-                }
-                if (counted) {
-                    job.countPruned(zeroed, (long) k * n);
-                }
-            };
+            return new MaskedSum(job, tv, mask, c, outer, counted);
         }
         SignConsensus.Divide divide = norm ? SignConsensus.Divide.ZERO_AS_ONE : SignConsensus.Divide.NO;
         return new ConsensusMix(job, tv, mask, SignConsensus.of(p.choice("consensus")), c, w, divide, lambda, counted);
-    }
-
-    /**
-     * {@code acc += c·f·t} over {@code [from, to)} ({@code f} null: 1), in float64; the first model's term is added
-     * to 0 as the sum always was ({@code 0 + x} is {@code x}, but {@code +0} for {@code x = −0}).
-     */
-    private static void accumulate(double[] acc, boolean first, double c, double[] f, float[] t, int from, int to) {
-        if (first) {
-            if (f == null) {
-                for (int j = from; j < to; j++) {
-                    acc[j] = 0 + c * t[j];
-                }
-            } else {
-                for (int j = from; j < to; j++) {
-                    acc[j] = 0 + c * f[j] * t[j];
-                }
-            }
-        } else if (f == null) {
-            for (int j = from; j < to; j++) {
-                acc[j] += c * t[j];
-            }
-        } else {
-            for (int j = from; j < to; j++) {
-                acc[j] += c * f[j] * t[j];
-            }
-        }
     }
 }

@@ -208,6 +208,60 @@ class FusedKernelsTest {
         }
     }
 
+    /**
+     * Breadcrumbs' output pass over stored bf16 (two task vectors masked by key comparisons, summed without sign
+     * election) gives the decoded pass's bits and pruned counts; a chunk to walk, or cold lanes, get it decoded.
+     */
+    @Test
+    void maskedSumFromStoredBf16MatchesTheDecodedChunk() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
+        Random r = new Random(13);
+        int total = 5000;
+        float[] base = awkward(r, total);
+        float[] x0 = awkward(r, total);
+        float[] x1 = awkward(r, total);
+        for (int j = 0; j < total; j += 7) {
+            x1[j] = base[j];
+        }
+        java.lang.foreign.MemorySegment[] bf16 = storedBf16(base, x0, x1);
+        TensorJob job = new TensorJob(2, 0);
+        int cut = Float.floatToRawIntBits(1.5f);
+        int[][][] bounds = {{{-1, -1}, {Integer.MAX_VALUE, Integer.MAX_VALUE}}, {{cut, -1}, {Integer.MAX_VALUE,
+                Integer.MAX_VALUE}}, {{Float.floatToRawIntBits(0.5f), cut}, {cut, Integer.MAX_VALUE}}};
+        try {
+            TaskVectorKernels.useLanes(true);
+            for (int[][] b : bounds) {
+                for (double outer : new double[] {1, 0.45}) {
+                    // both negative: two dropped entries sum to −0 unless the sum starts at +0
+                    double[] c = outer == 1 ? new double[] {0.7, -1.3} : new double[] {-0.7, -1.3};
+                    MaskedSum k = new MaskedSum(job, new TaskVectors(job), new KeyMask(b[0], b[1], true), c, outer,
+                            true);
+                    assertFromStoredBf16(k, bf16);
+                    float[][] in = new float[3][total];
+                    for (int i = 0; i < 3; i++) {
+                        org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, bf16[i], 0, in[i], total);
+                    }
+                    job.pruned = 0;
+                    k.apply(0, in, new float[total], total);
+                    long decoded = job.pruned;
+                    job.pruned = 0;
+                    k.applyBf16(0, bf16, new float[total], total, new int[3]);
+                    assertEquals(decoded, job.pruned, "pruned entries counted alike");
+                    assertEquals(b == bounds[0], decoded == 0, "the cuts prune, keeping all does not");
+                }
+            }
+            MaskedSum walks = new MaskedSum(job, new TaskVectors(job), new KeyMask(new int[] {cut, cut},
+                    new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE}, false), new double[] {1, 1}, 1, true);
+            assertEquals(false, walks.applyBf16(0, bf16, new float[64], 64, new int[3]), "a chunk to walk: decoded");
+            TaskVectorKernels.useLanes(false);
+            MaskedSum cold = new MaskedSum(job, new TaskVectors(job), new KeyMask(bounds[1][0], bounds[1][1], true),
+                    new double[] {1, 1}, 1, true);
+            assertEquals(false, cold.applyBf16(0, bf16, new float[4099], 4099, new int[3]), "cold lanes");
+        } finally {
+            TaskVectorKernels.resetLanes();
+        }
+    }
+
     /** A magnitude-rank mask with fixed bounds per task vector; {@code plain} false: a chunk to walk. */
     private record KeyMask(int[] above, int[] atMost, boolean plain) implements Sparsifier.Mask {
         @Override
