@@ -119,19 +119,23 @@ class WindowSelectionTest {
         List<float[]> in = data(r, n, 0);
         in.get(1)[5] = Float.NaN; // NaN's key is above every window
         in.get(1)[6] = Float.POSITIVE_INFINITY;
-        long[][] ks = {{0, n / 2, n / 3, 1, n - 1, n, 7, 2 * n}};
+        // many cuts, breadcrumbs' two, and two where one is trivial
+        long[][][] cutSets = {{{0, n / 2, n / 3, 1, n - 1, n, 7, 2 * n}}, {{n / 2, n / 3}}, {{n, n / 10}}};
         try {
             for (boolean lanes : new boolean[] {true, false}) {
                 TaskVectorKernels.useLanes(lanes);
-                for (int chunk : new int[] {4000, 25_000}) {
-                    TopKSelection.Cut[] want = TopKSelection.histogram(job(in, shape, chunk, 2), MAGNITUDE, false)
-                            .select(ks, false)[0];
-                    TopKSelection.Cut[][] got = WindowSelection.select(JobRunner.jobBf16(new ResolvedParams(Map.of(),
-                            List.of(Map.of(), Map.of())), 0, shape, in, chunk, MethodTestSupport.pool(), 2, 42, "w"),
-                            MAGNITUDE_BF16, ks);
-                    assertNotNull(got, "chunk " + chunk);
-                    assertSameCuts(want, got[0], JobRunner.chunkOffsets(shape, chunk), "lanes " + lanes + " chunk "
-                            + chunk);
+                for (long[][] ks : cutSets) {
+                    for (int chunk : new int[] {4000, 25_000}) {
+                        String what = "lanes " + lanes + " cuts " + java.util.Arrays.toString(ks[0]) + " chunk "
+                                + chunk;
+                        TopKSelection.Cut[] want = TopKSelection.histogram(job(in, shape, chunk, 2), MAGNITUDE,
+                                false).select(ks, false)[0];
+                        TopKSelection.Cut[][] got = WindowSelection.select(JobRunner.jobBf16(new ResolvedParams(
+                                Map.of(), List.of(Map.of(), Map.of())), 0, shape, in, chunk, MethodTestSupport.pool(),
+                                2, 42, "w"), MAGNITUDE_BF16, ks);
+                        assertNotNull(got, what);
+                        assertSameCuts(want, got[0], JobRunner.chunkOffsets(shape, chunk), what);
+                    }
                 }
             }
         } finally {
