@@ -4,14 +4,13 @@ import java.lang.foreign.MemorySegment;
 
 import org.mergelab.merge.ChunkKernel;
 import org.mergelab.merge.TensorJob;
-import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
 
 /**
  * {@link GeneralizedTaskArithmetic}'s output pass with the TIES sign election: per block, each task vector sparsified
  * by the mask, then voted on and mixed ({@link SignConsensus#mix}). Two task vectors under plain key-comparison masks
- * (TIES, breadcrumbs) over three stored bf16 inputs run in one pass straight from memory once its lanes are compiled
- * (masked block by block into L1-sized arrays by {@link TaskVectorKernels#rankMaskTwoBf16}, which the mixing reads
- * back): that skips decoding the chunk into chunk-long arrays and the task vectors' trip through them.
+ * (TIES) over three stored bf16 inputs run in one pass straight from memory once its lanes are compiled (masked block
+ * by block into L1-sized arrays, {@link TwoMaskedBf16}, which the mixing reads back): that skips decoding the chunk
+ * into chunk-long arrays and the task vectors' trip through them.
  *
  * @param c contribution coefficients {@code c_m} (weight times the mask's rescale)
  * @param w the weights, summed over the agreeing contributions into the divisor
@@ -57,30 +56,13 @@ record ConsensusMix(TensorJob job, TaskVectors tv, Sparsifier.Mask mask, SignCon
 
     @Override
     public boolean applyBf16(long offset, MemorySegment[] bf16, float[] out, int n, int[] largest) {
-        if (!TaskVectorKernels.VECTOR || tv.count() != 2 || bf16.length != 3 || mask.hasFactors()) {
+        TwoMaskedBf16 two = TwoMaskedBf16.of(tv, mask, bf16, offset, n);
+        if (two == null) {
             return false;
         }
-        int[] above = new int[2];
-        int[] atMost = new int[2];
-        int b = tv.base;
-        int x0 = tv.inputs[0];
-        int x1 = tv.inputs[1];
-        float[][] s = TaskVectors.floats(3, n); // the base and both task vectors, one block at a time
-        if (!mask.keyBounds(offset, above, atMost) || !Lanes.RANK_MASK_TWO_BF16.runsOrProbes(n,
-                () -> TaskVectorKernels.rankMaskTwoBf16(bf16[b], bf16[x0], bf16[x1], offset, 0,
-                        TaskVectorKernels.PROBE, above[0], atMost[0], above[1], atMost[1], s[0], s[1], s[2],
-                        new int[3], 0, 1, 2))) {
-            return false;
-        }
-        java.util.Arrays.fill(largest, 0, 3, 0);
-        float[][] tau = {s[1], s[2]};
-        long zeroed = 0;
-        for (int from = 0; from < n; from += TaskVectorKernels.BLOCK) {
-            int to = Math.min(n, from + TaskVectorKernels.BLOCK);
-            zeroed += TaskVectorKernels.rankMaskTwoBf16(bf16[b], bf16[x0], bf16[x1], offset, from, to, above[0],
-                    atMost[0], above[1], atMost[1], s[0], s[1], s[2], largest, b, x0, x1);
-            vote.mix(tau, noFactors, 2, c, ones, w, divide, lambda, s[0], out, from, to);
-        }
+        float[][] tau = {two.blocks()[1], two.blocks()[2]};
+        long zeroed = two.forEachBlock(n, largest, (s, from, to) -> vote.mix(tau, noFactors, 2, c, ones, w, divide,
+                lambda, s[0], out, from, to));
         if (counted) {
             job.countPruned(zeroed, 2L * n);
         }

@@ -4,13 +4,13 @@ import java.lang.foreign.MemorySegment;
 
 import org.mergelab.merge.ChunkKernel;
 import org.mergelab.merge.TensorJob;
-import org.mergelab.merge.methods.TaskVectorKernels.Lanes;
 
 /**
  * {@link GeneralizedTaskArithmetic}'s output pass without sign election (breadcrumbs, DARE and DELLA linear, task
  * arithmetic with a sparsifier): {@code out = b + outer·Σ c_m·f_m·τ̂_m}, each task vector sparsified by the mask, the
  * sum in float64 from 0 in model order. Two task vectors under plain key-comparison masks (breadcrumbs) over three
- * stored bf16 inputs run straight from memory once the masking lanes are compiled, as {@link ConsensusMix} does.
+ * stored bf16 inputs run straight from memory once the masking lanes are compiled ({@link TwoMaskedBf16}), as
+ * {@link ConsensusMix} does.
  *
  * @param c contribution coefficients {@code c_m} (weight times the mask's rescale)
  * @param outer {@code λ}, over the summed weights when normalizing
@@ -42,29 +42,12 @@ record MaskedSum(TensorJob job, TaskVectors tv, Sparsifier.Mask mask, double[] c
 
     @Override
     public boolean applyBf16(long offset, MemorySegment[] bf16, float[] out, int n, int[] largest) {
-        if (!TaskVectorKernels.VECTOR || tv.count() != 2 || bf16.length != 3 || mask.hasFactors()) {
+        TwoMaskedBf16 two = TwoMaskedBf16.of(tv, mask, bf16, offset, n);
+        if (two == null) {
             return false;
         }
-        int[] above = new int[2];
-        int[] atMost = new int[2];
-        int b = tv.base;
-        int x0 = tv.inputs[0];
-        int x1 = tv.inputs[1];
-        float[][] s = TaskVectors.floats(3, n); // the base and both masked task vectors, one block at a time
-        if (!mask.keyBounds(offset, above, atMost) || !Lanes.RANK_MASK_TWO_BF16.runsOrProbes(n,
-                () -> TaskVectorKernels.rankMaskTwoBf16(bf16[b], bf16[x0], bf16[x1], offset, 0,
-                        TaskVectorKernels.PROBE, above[0], atMost[0], above[1], atMost[1], s[0], s[1], s[2],
-                        new int[3], 0, 1, 2))) {
-            return false;
-        }
-        java.util.Arrays.fill(largest, 0, 3, 0);
-        long zeroed = 0;
-        for (int from = 0; from < n; from += TaskVectorKernels.BLOCK) {
-            int to = Math.min(n, from + TaskVectorKernels.BLOCK);
-            zeroed += TaskVectorKernels.rankMaskTwoBf16(bf16[b], bf16[x0], bf16[x1], offset, from, to, above[0],
-                    atMost[0], above[1], atMost[1], s[0], s[1], s[2], largest, b, x0, x1);
-            sumTwo(s[0], s[1], s[2], c[0], c[1], outer, out, from, to);
-        }
+        long zeroed = two.forEachBlock(n, largest, (s, from, to) -> sumTwo(s[0], s[1], s[2], c[0], c[1], outer, out,
+                from, to));
         if (counted) {
             job.countPruned(zeroed, 2L * n);
         }

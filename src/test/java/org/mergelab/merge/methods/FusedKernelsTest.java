@@ -181,17 +181,8 @@ class FusedKernelsTest {
                             new double[] {0.7, 0.4}, new double[] {0.7, 0.4}, SignConsensus.Divide.ZERO_AS_ONE, 1.1,
                             true);
                     assertFromStoredBf16(k, bf16);
-                    float[][] in = new float[3][total];
-                    for (int i = 0; i < 3; i++) {
-                        org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, bf16[i], 0, in[i], total);
-                    }
-                    job.pruned = 0;
-                    k.apply(0, in, new float[total], total);
-                    long decoded = job.pruned;
-                    job.pruned = 0;
-                    k.applyBf16(0, bf16, new float[total], total, new int[3]);
-                    assertEquals(decoded, job.pruned, "pruned entries counted alike");
-                    assertEquals(b == bounds[0], decoded == 0, "the cuts prune, keeping all does not");
+                    assertEquals(b == bounds[0], prunedAlike(k, job, bf16, total) == 0,
+                            "the cuts prune, keeping all does not");
                 }
             }
             ConsensusMix walks = new ConsensusMix(job, new TaskVectors(job), new KeyMask(new int[] {cut, cut},
@@ -237,17 +228,8 @@ class FusedKernelsTest {
                     MaskedSum k = new MaskedSum(job, new TaskVectors(job), new KeyMask(b[0], b[1], true), c, outer,
                             true);
                     assertFromStoredBf16(k, bf16);
-                    float[][] in = new float[3][total];
-                    for (int i = 0; i < 3; i++) {
-                        org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, bf16[i], 0, in[i], total);
-                    }
-                    job.pruned = 0;
-                    k.apply(0, in, new float[total], total);
-                    long decoded = job.pruned;
-                    job.pruned = 0;
-                    k.applyBf16(0, bf16, new float[total], total, new int[3]);
-                    assertEquals(decoded, job.pruned, "pruned entries counted alike");
-                    assertEquals(b == bounds[0], decoded == 0, "the cuts prune, keeping all does not");
+                    assertEquals(b == bounds[0], prunedAlike(k, job, bf16, total) == 0,
+                            "the cuts prune, keeping all does not");
                 }
             }
             MaskedSum walks = new MaskedSum(job, new TaskVectors(job), new KeyMask(new int[] {cut, cut},
@@ -260,6 +242,21 @@ class FusedKernelsTest {
         } finally {
             TaskVectorKernels.resetLanes();
         }
+    }
+
+    /** What {@code k} pruned of the whole decoded tensor, checked equal to what its pass over stored bf16 prunes. */
+    private static long prunedAlike(ChunkKernel k, TensorJob job, java.lang.foreign.MemorySegment[] bf16, int total) {
+        float[][] in = new float[bf16.length][total];
+        for (int i = 0; i < bf16.length; i++) {
+            org.mergelab.io.FloatCodec.decode(org.mergelab.io.DType.BF16, bf16[i], 0, in[i], total);
+        }
+        job.pruned = 0;
+        k.apply(0, in, new float[total], total);
+        long decoded = job.pruned;
+        job.pruned = 0;
+        assertEquals(true, k.applyBf16(0, bf16, new float[total], total, new int[bf16.length]), "from stored bf16");
+        assertEquals(decoded, job.pruned, "pruned entries counted alike");
+        return decoded;
     }
 
     /** A magnitude-rank mask with fixed bounds per task vector; {@code plain} false: a chunk to walk. */

@@ -92,7 +92,7 @@ class WindowSelectionTest {
 
         @Override
         public void keys(long offset, float[][] in, int n, int[][] out) {
-            TaskVectorKernels.keys(in[1], in[0], out[0], n);
+            MAGNITUDE.keys(offset, in, n, out);
         }
 
         @Override
