@@ -163,8 +163,8 @@ enum SignConsensus {
         // equal powers of two (distinct ones never sum to one): one agreeing divides by h, both by 2h
         boolean reciprocal = divide == Divide.ZERO_AS_ONE && h0 == h1 && positivePowerOfTwo(h0)
                 && positivePowerOfTwo(0 + h0 + h1);
-        DoubleVector oneOf = DoubleVector.broadcast(D, 1 / h0);
-        double both = 1 / (0 + h0 + h1);
+        DoubleVector oneAgrees = DoubleVector.broadcast(D, 1 / h0);
+        double bothAgree = 1 / (0 + h0 + h1);
         for (int j = from; j < to; j += D.length()) {
             DoubleVector v0 = contribution(tau0, null, a0, j);
             DoubleVector v1 = contribution(tau1, null, a1, j);
@@ -179,7 +179,7 @@ enum SignConsensus {
             DoubleVector result;
             if (reciprocal) {
                 // none agreeing leaves mixed +0, which the positive reciprocal keeps +0
-                result = mixed.mul(oneOf.blend(both, agrees0.and(agrees1)));
+                result = mixed.mul(oneAgrees.blend(bothAgree, agrees0.and(agrees1)));
             } else {
                 DoubleVector divisor = zero.add(h0, agrees0).add(h1, agrees1);
                 result = switch (divide) {
