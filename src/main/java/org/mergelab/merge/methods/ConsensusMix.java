@@ -56,16 +56,7 @@ record ConsensusMix(TensorJob job, TaskVectors tv, Sparsifier.Mask mask, SignCon
 
     @Override
     public boolean applyBf16(long offset, MemorySegment[] bf16, float[] out, int n, int[] largest) {
-        TwoMaskedBf16 two = TwoMaskedBf16.of(tv, mask, bf16, offset, n);
-        if (two == null) {
-            return false;
-        }
-        float[][] tau = {two.blocks()[1], two.blocks()[2]};
-        long zeroed = two.forEachBlock(n, largest, (s, from, to) -> vote.mix(tau, noFactors, 2, c, ones, w, divide,
-                lambda, s[0], out, from, to));
-        if (counted) {
-            job.countPruned(zeroed, 2L * n);
-        }
-        return true;
+        return TwoMaskedBf16.run(job, counted, tv, mask, bf16, offset, n, largest, (base, tau, from, to) -> vote.mix(
+                tau, noFactors, 2, c, ones, w, divide, lambda, base, out, from, to));
     }
 }

@@ -42,16 +42,8 @@ record MaskedSum(TensorJob job, TaskVectors tv, Sparsifier.Mask mask, double[] c
 
     @Override
     public boolean applyBf16(long offset, MemorySegment[] bf16, float[] out, int n, int[] largest) {
-        TwoMaskedBf16 two = TwoMaskedBf16.of(tv, mask, bf16, offset, n);
-        if (two == null) {
-            return false;
-        }
-        long zeroed = two.forEachBlock(n, largest, (s, from, to) -> sumTwo(s[0], s[1], s[2], c[0], c[1], outer, out,
-                from, to));
-        if (counted) {
-            job.countPruned(zeroed, 2L * n);
-        }
-        return true;
+        return TwoMaskedBf16.run(job, counted, tv, mask, bf16, offset, n, largest, (base, tau, from, to) -> sumTwo(
+                base, tau[0], tau[1], c[0], c[1], outer, out, from, to));
     }
 
     /** {@link #apply}'s sum for two task vectors without factors, in one loop (C2 vectorizes it itself). */

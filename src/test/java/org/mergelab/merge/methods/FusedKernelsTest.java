@@ -152,6 +152,35 @@ class FusedKernelsTest {
         }
     }
 
+    /** The key bounds of both task vectors: all kept, a top cut, a breadcrumbs band. */
+    private static final int CUT = Float.floatToRawIntBits(1.5f);
+    private static final int[][][] BOUNDS = {{{-1, -1}, {Integer.MAX_VALUE, Integer.MAX_VALUE}}, {{CUT, -1},
+            {Integer.MAX_VALUE, Integer.MAX_VALUE}}, {{Float.floatToRawIntBits(0.5f), CUT}, {CUT, Integer.MAX_VALUE}}};
+
+    /**
+     * Three stored bf16 inputs of every kind of float, the base at {@code base}; input {@code zeros} equals it at every
+     * 7th element (task-vector zeros, which never agree).
+     */
+    private static java.lang.foreign.MemorySegment[] threeInputs(long seed, int total, int base, int zeros) {
+        Random r = new Random(seed);
+        float[][] x = {awkward(r, total), awkward(r, total), awkward(r, total)};
+        for (int j = 0; j < total; j += 7) {
+            x[zeros][j] = x[base][j];
+        }
+        return storedBf16(x[0], x[1], x[2]);
+    }
+
+    /** The output pass {@code kernel} makes declines a chunk to walk, and any chunk with its lanes cold. */
+    private static void assertDeclines(java.util.function.Function<Sparsifier.Mask, ChunkKernel> kernel,
+            java.lang.foreign.MemorySegment[] bf16) {
+        ChunkKernel walks = kernel.apply(new KeyMask(new int[] {CUT, CUT}, new int[] {Integer.MAX_VALUE,
+                Integer.MAX_VALUE}, false));
+        assertEquals(false, walks.applyBf16(0, bf16, new float[64], 64, new int[3]), "a chunk to walk: decoded");
+        TaskVectorKernels.useLanes(false);
+        ChunkKernel cold = kernel.apply(new KeyMask(BOUNDS[1][0], BOUNDS[1][1], true));
+        assertEquals(false, cold.applyBf16(0, bf16, new float[4099], 4099, new int[3]), "cold lanes");
+    }
+
     /**
      * TIES's output pass over stored bf16 (two task vectors, each masked by a key comparison, then voted and mixed)
      * gives the decoded pass's bits and pruned counts, for every bound kind (all kept, a top cut, a breadcrumbs band)
@@ -160,40 +189,24 @@ class FusedKernelsTest {
     @Test
     void consensusFromStoredBf16MatchesTheDecodedChunk() {
         org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
-        Random r = new Random(11);
         int total = 5000;
-        float[] base = awkward(r, total);
-        float[] x0 = awkward(r, total);
-        float[] x1 = awkward(r, total);
-        for (int j = 0; j < total; j += 7) {
-            x0[j] = base[j]; // task-vector zeros, which never agree
-        }
-        java.lang.foreign.MemorySegment[] bf16 = storedBf16(x0, base, x1); // the base in the middle, as config order
+        // the base in the middle, as config order
+        java.lang.foreign.MemorySegment[] bf16 = threeInputs(11, total, 1, 0);
         TensorJob job = new TensorJob(2, 1);
-        int cut = Float.floatToRawIntBits(1.5f);
-        int[][][] bounds = {{{-1, -1}, {Integer.MAX_VALUE, Integer.MAX_VALUE}}, {{cut, -1}, {Integer.MAX_VALUE,
-                Integer.MAX_VALUE}}, {{Float.floatToRawIntBits(0.5f), cut}, {cut, Integer.MAX_VALUE}}};
         try {
             TaskVectorKernels.useLanes(true);
-            for (int[][] b : bounds) {
+            for (int[][] b : BOUNDS) {
                 for (SignConsensus vote : SignConsensus.values()) {
                     ConsensusMix k = new ConsensusMix(job, new TaskVectors(job), new KeyMask(b[0], b[1], true), vote,
                             new double[] {0.7, 0.4}, new double[] {0.7, 0.4}, SignConsensus.Divide.ZERO_AS_ONE, 1.1,
                             true);
                     assertFromStoredBf16(k, bf16);
-                    assertEquals(b == bounds[0], prunedAlike(k, job, bf16, total) == 0,
+                    assertEquals(b == BOUNDS[0], prunedAlike(k, job, bf16, total) == 0,
                             "the cuts prune, keeping all does not");
                 }
             }
-            ConsensusMix walks = new ConsensusMix(job, new TaskVectors(job), new KeyMask(new int[] {cut, cut},
-                    new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE}, false), SignConsensus.SUM, new double[] {1, 1},
-                    new double[] {1, 1}, SignConsensus.Divide.NO, 1, true);
-            assertEquals(false, walks.applyBf16(0, bf16, new float[64], 64, new int[3]), "a chunk to walk: decoded");
-            TaskVectorKernels.useLanes(false);
-            ConsensusMix cold = new ConsensusMix(job, new TaskVectors(job), new KeyMask(bounds[1][0], bounds[1][1],
-                    true), SignConsensus.SUM, new double[] {1, 1}, new double[] {1, 1}, SignConsensus.Divide.NO, 1,
-                    true);
-            assertEquals(false, cold.applyBf16(0, bf16, new float[4099], 4099, new int[3]), "cold lanes");
+            assertDeclines(mask -> new ConsensusMix(job, new TaskVectors(job), mask, SignConsensus.SUM,
+                    new double[] {1, 1}, new double[] {1, 1}, SignConsensus.Divide.NO, 1, true), bf16);
         } finally {
             TaskVectorKernels.resetLanes();
         }
@@ -206,39 +219,23 @@ class FusedKernelsTest {
     @Test
     void maskedSumFromStoredBf16MatchesTheDecodedChunk() {
         org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
-        Random r = new Random(13);
         int total = 5000;
-        float[] base = awkward(r, total);
-        float[] x0 = awkward(r, total);
-        float[] x1 = awkward(r, total);
-        for (int j = 0; j < total; j += 7) {
-            x1[j] = base[j];
-        }
-        java.lang.foreign.MemorySegment[] bf16 = storedBf16(base, x0, x1);
+        java.lang.foreign.MemorySegment[] bf16 = threeInputs(13, total, 0, 2);
         TensorJob job = new TensorJob(2, 0);
-        int cut = Float.floatToRawIntBits(1.5f);
-        int[][][] bounds = {{{-1, -1}, {Integer.MAX_VALUE, Integer.MAX_VALUE}}, {{cut, -1}, {Integer.MAX_VALUE,
-                Integer.MAX_VALUE}}, {{Float.floatToRawIntBits(0.5f), cut}, {cut, Integer.MAX_VALUE}}};
         try {
             TaskVectorKernels.useLanes(true);
-            for (int[][] b : bounds) {
+            for (int[][] b : BOUNDS) {
                 for (double outer : new double[] {1, 0.45}) {
                     // both negative: two dropped entries sum to −0 unless the sum starts at +0
                     double[] c = outer == 1 ? new double[] {0.7, -1.3} : new double[] {-0.7, -1.3};
                     MaskedSum k = new MaskedSum(job, new TaskVectors(job), new KeyMask(b[0], b[1], true), c, outer,
                             true);
                     assertFromStoredBf16(k, bf16);
-                    assertEquals(b == bounds[0], prunedAlike(k, job, bf16, total) == 0,
+                    assertEquals(b == BOUNDS[0], prunedAlike(k, job, bf16, total) == 0,
                             "the cuts prune, keeping all does not");
                 }
             }
-            MaskedSum walks = new MaskedSum(job, new TaskVectors(job), new KeyMask(new int[] {cut, cut},
-                    new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE}, false), new double[] {1, 1}, 1, true);
-            assertEquals(false, walks.applyBf16(0, bf16, new float[64], 64, new int[3]), "a chunk to walk: decoded");
-            TaskVectorKernels.useLanes(false);
-            MaskedSum cold = new MaskedSum(job, new TaskVectors(job), new KeyMask(bounds[1][0], bounds[1][1], true),
-                    new double[] {1, 1}, 1, true);
-            assertEquals(false, cold.applyBf16(0, bf16, new float[4099], 4099, new int[3]), "cold lanes");
+            assertDeclines(mask -> new MaskedSum(job, new TaskVectors(job), mask, new double[] {1, 1}, 1, true), bf16);
         } finally {
             TaskVectorKernels.resetLanes();
         }
