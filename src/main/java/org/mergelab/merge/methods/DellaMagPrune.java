@@ -190,24 +190,15 @@ final class DellaMagPrune implements Sparsifier {
         int[] bucketOf = rs.bucketOf;
         boolean oneKeyBuckets = DellaRowKernels.buckets(keys, len, first, bucketOf, lanes) == 0;
         int[] count = count(bucketOf, len, buckets, oneKeyBuckets, rs);
-        // per bucket: the draw bounds of its lowest and highest rank (an empty bucket's are never read: without a
-        // branch, as about half the buckets are empty, at random)
         long[] limits = rs.limits(density, eps, len);
-        long[] keepBelow = rs.keepBelow;
-        long[] dropFrom = rs.dropFrom;
-        int rank = 0;
-        for (int b = 0; b < buckets; b++) {
-            int c = count[b];
-            keepBelow[b] = limits[rank];
-            dropFrom[b] = limits[rank + c - 1 + ((c - 1) >>> 31)]; // rank itself when c is 0
-            rank += c;
-        }
+        long[] bounds = rs.bounds;
+        DellaRowKernels.bounds(count, buckets, limits, bounds);
         float[] original = rs.row;
         System.arraycopy(tau, start, original, 0, len); // for the sort, should rankUndecided decline
         int[] undecided = rs.undecided;
         long firstDraw = offset + start;
-        int u = DellaRowKernels.decide(tau, start, len, bucketOf, key, firstDraw, keepBelow, dropFrom, undecided,
-                rs.keepOf, rs.dropOf, lanes);
+        int u = DellaRowKernels.decide(tau, start, len, bucketOf, key, firstDraw, bounds, undecided, rs.boundsOf,
+                lanes);
         if (u > 0 && !rankUndecided(keys, bucketOf, oneKeyBuckets, len, buckets, undecided, u, key, firstDraw, limits,
                 tau, start, rs)) {
             System.arraycopy(original, 0, tau, start, len);
@@ -382,12 +373,11 @@ final class DellaMagPrune implements Sparsifier {
         int upperStart;
         /** Per bucket: its lowest rank. */
         int[] low = new int[0];
-        long[] keepBelow = new long[0];
-        long[] dropFrom = new long[0];
+        /** Per bucket: its draw bounds ({@link DellaRowKernels#bounds}). */
+        long[] bounds = new long[0];
         int[] bucketOf = new int[0];
-        /** Per element: its bucket's {@link #keepBelow} and {@link #dropFrom} ({@link DellaRowKernels#gatherBounds}). */
-        long[] keepOf = new long[0];
-        long[] dropOf = new long[0];
+        /** Per element of a block: its bucket's {@link #bounds} ({@link DellaRowKernels#gatherBounds}). */
+        final long[] boundsOf = new long[DellaRowKernels.GATHERED];
         int[] lastKey = new int[0];
         int[] lastIndex = new int[0];
         int[] lastRank = new int[0];
@@ -407,8 +397,6 @@ final class DellaMagPrune implements Sparsifier {
                 rs.undecided = new int[len + TaskVectorKernels.IL.length()]; // + the last vector's compressed store
                 rs.bucketOf = new int[len];
                 rs.before = new int[len];
-                rs.keepOf = new long[len];
-                rs.dropOf = new long[len];
             }
             return rs;
         }
@@ -439,8 +427,7 @@ final class DellaMagPrune implements Sparsifier {
                 count = new int[buckets];
                 lowerCount = new int[buckets];
                 low = new int[buckets];
-                keepBelow = new long[buckets];
-                dropFrom = new long[buckets];
+                bounds = new long[buckets];
                 lastKey = new int[buckets + 1];
                 lastIndex = new int[buckets + 1];
                 lastRank = new int[buckets + 1];

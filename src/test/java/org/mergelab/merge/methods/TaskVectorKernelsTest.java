@@ -543,6 +543,51 @@ class TaskVectorKernelsTest {
         }
     }
 
+    /**
+     * DELLA's decisions from packed bucket bounds, whose rounding to 2²² leaves a band of draws undecided: a draw just
+     * below its bound (kept) or at it (dropped) must come out listed as undecided or decided the exact way, never the
+     * other, on the lanes (a row longer than the gathered block) and in scalar code. Rounding either bound the wrong way
+     * decides such a draw wrongly.
+     */
+    @Test
+    void dellaDecisionsNearTheirBoundsAreExactOrLeftUndecided() {
+        Random r = new Random(10);
+        for (boolean lanes : new boolean[] {true, false}) {
+            int len = DellaRowKernels.GATHERED + 2 * TaskVectorKernels.PROBE + 5; // two blocks and a scalar tail
+            long key = r.nextLong();
+            long first = r.nextInt(1 << 20);
+            int[] count = new int[len];
+            int[] bucketOf = new int[len];
+            long[] limits = new long[len];
+            float[] tau = new float[len];
+            for (int i = 0; i < len; i++) {
+                count[i] = 1; // bucket i holds element i alone, at rank i
+                bucketOf[i] = i;
+                long m = CounterRandom.draw(key, first + i);
+                limits[i] = i % 2 == 0 ? m + 1 : m; // kept just, or dropped just
+                tau[i] = 1f + i;
+            }
+            long[] bounds = new long[len];
+            DellaRowKernels.bounds(count, len, limits, bounds);
+            int[] undecided = new int[len + TaskVectorKernels.IL.length()];
+            int u = DellaRowKernels.decide(tau, 0, len, bucketOf, key, first, bounds, undecided,
+                    new long[DellaRowKernels.GATHERED], lanes);
+            java.util.Set<Integer> listed = new java.util.HashSet<>();
+            for (int q = 0; q < u; q++) {
+                listed.add(undecided[q]);
+            }
+            for (int i = 0; i < len; i++) {
+                boolean kept = tau[i] != 0f;
+                if (!listed.contains(i)) {
+                    assertEquals(i % 2 == 0, kept, "lanes " + lanes + ", element " + i + " decided wrongly");
+                } else {
+                    assertTrue(kept, "an undecided element stays until ranked");
+                }
+            }
+            assertTrue(u > len / 2, "most are left undecided: " + u);
+        }
+    }
+
     /** Recorded kept bits give a mask's output back exactly, and count what it zeroed. */
     @Test
     void keptBitsReplayAMask() {
