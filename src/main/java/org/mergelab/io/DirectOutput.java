@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * <p>At most {@link #MAX_OPEN} windows are held; a write that would need more (writes far out of order) and every
  * later write to its window go through the page cache instead, as on a file system without {@code O_DIRECT} (then
  * everything does). The last window is written padded to the alignment and the file cut back to its size by
- * {@link #finish}. Not thread-safe: one writer thread uses it.
+ * {@link #finish}. Thread-safe: the writer thread hands it pieces ({@link #write}) while workers fill windows in place
+ * ({@link #reserve}, {@link #commit}).
  */
 public final class DirectOutput implements AutoCloseable {
     /** Bytes per window: a multiple of every block size a file system reports in practice. */
@@ -117,8 +118,41 @@ public final class DirectOutput implements AutoCloseable {
         return directBytes;
     }
 
+    /**
+     * Bytes {@code [position, position + length)} of the file as a slice of the window that holds them, for the caller
+     * to fill and then {@link #commit}: the bytes go to disk from there, not copied first. Null when the range does not
+     * lie within one window that is or can be held (it straddles two, the window spilled, the file is not written
+     * direct, or a write failed): then {@link #write} them.
+     */
+    public synchronized ByteBuffer reserve(long position, int length) throws IOException {
+        long w = position / window;
+        int off = (int) (position - w * window);
+        if (direct == null || failure != null || length == 0 || off + length > window || spilled.contains(w)) {
+            return null;
+        }
+        Window held = open.get(w);
+        if (held == null) {
+            if (open.size() >= maxOpen) {
+                return null;
+            }
+            held = new Window(take());
+            open.put(w, held);
+        }
+        return held.data.slice(off, length);
+    }
+
+    /** Counts the bytes of a {@link #reserve}d range as written: they are in their window. */
+    public synchronized void commit(long position, int length) {
+        long w = position / window;
+        Window held = open.get(w);
+        held.filled += length;
+        if (held.filled == expected(w)) {
+            flush(w, held);
+        }
+    }
+
     /** Writes the remaining bytes of {@code data} at {@code position} (below the size given at open). */
-    public void write(long position, ByteBuffer data) throws IOException {
+    public synchronized void write(long position, ByteBuffer data) throws IOException {
         if (failure != null) {
             throw failure;
         }
@@ -234,7 +268,7 @@ public final class DirectOutput implements AutoCloseable {
      * Checks every window was written and cuts the file back to its size (the last window went out padded). Syncing
      * is the caller's: the direct writes are on the device, not necessarily past its cache.
      */
-    public void finish() throws IOException {
+    public synchronized void finish() throws IOException {
         try {
             drain();
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package org.mergelab.io;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -203,6 +204,27 @@ public final class ModelWriter implements AutoCloseable {
         if (tensor != HEADER) {
             written.addAndGet(tensor, bytes);
         }
+    }
+
+    /**
+     * Bytes {@code [offsetInTensor, offsetInTensor + len)} of tensor {@code index} as a slice of the memory they go to
+     * disk from (the shard's {@link DirectOutput} window), to fill on this thread and then {@link #commit}: no buffer
+     * in between and no copy on the writer's thread. Null when the range is not within one window held in memory (it
+     * straddles two, or the shard is not written direct): then {@link #buffer} and {@link #writeLater}. Thread-safe.
+     */
+    public ByteBuffer reserve(int index, long offsetInTensor, int len) {
+        checkRange(index, offsetInTensor, len);
+        try {
+            return outputs[shardOf[index]].reserve(position[index] + offsetInTensor, len);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The bytes of a {@link #reserve}d range are in place: they count as written and go to disk with their window. */
+    public void commit(int index, long offsetInTensor, int len) {
+        outputs[shardOf[index]].commit(position[index] + offsetInTensor, len);
+        wrote(shardOf[index], index, len);
     }
 
     /**

@@ -22,6 +22,13 @@ public final class SafetensorsSink implements TensorSink {
     public int write(int tensor, long offset, float[] values, int n) {
         OutTensor t = writer.tensors().get(tensor);
         int width = t.dtype().width();
+        // straight into the window that goes to disk, when the chunk lies within one (all but ~1 in 16 of them)
+        ByteBuffer inPlace = writer.reserve(tensor, offset * width, n * width);
+        if (inPlace != null) {
+            int largest = FloatCodec.encode(t.dtype(), values, n, MemorySegment.ofBuffer(inPlace));
+            writer.commit(tensor, offset * width, n * width);
+            return largest;
+        }
         ByteBuffer buf = writer.buffer(n * width);
         int largest = FloatCodec.encode(t.dtype(), values, n, MemorySegment.ofBuffer(buf));
         writer.writeLater(tensor, offset * width, buf); // the worker goes on while the writer's thread writes

@@ -52,6 +52,69 @@ class DirectOutputTest {
         }
     }
 
+    /**
+     * Writes {@code expected} in pieces of random lengths from two threads, each piece filled in place where
+     * {@link DirectOutput#reserve} gives a slice (then committed), else written; returns how many went in place.
+     */
+    private int fillInPieces(Path file, byte[] expected, int maxOpen, long seed) throws Exception {
+        Random r = new Random(seed);
+        List<int[]> pieces = new ArrayList<>();
+        for (int at = 0; at < expected.length;) {
+            int len = Math.min(expected.length - at, 1 + r.nextInt(WINDOW / 3)); // some span two windows
+            pieces.add(new int[] {at, len});
+            at += len;
+        }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger inPlace = new java.util.concurrent.atomic.AtomicInteger();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            DirectOutput out = DirectOutput.open(file, ch, expected.length, WINDOW, maxOpen);
+            Runnable worker = () -> {
+                try {
+                    for (int i; (i = next.getAndIncrement()) < pieces.size(); ) {
+                        int[] p = pieces.get(i);
+                        ByteBuffer slice = out.reserve(p[0], p[1]);
+                        if (slice != null) {
+                            slice.put(0, expected, p[0], p[1]);
+                            out.commit(p[0], p[1]);
+                            inPlace.incrementAndGet();
+                        } else {
+                            out.write(p[0], ByteBuffer.wrap(expected, p[0], p[1]));
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            Thread other = new Thread(worker);
+            other.start();
+            worker.run();
+            other.join();
+            out.finish();
+            out.close();
+        }
+        return inPlace.get();
+    }
+
+    @Test
+    void piecesFilledInPlaceFromTwoThreadsLandInPlace() throws Exception {
+        byte[] expected = bytes(12 * WINDOW + 4321, 7);
+        Path f = dir.resolve("g.bin");
+        int inPlace = fillInPieces(f, expected, 4, 7);
+        assertArrayEquals(expected, Files.readAllBytes(f));
+        boolean direct;
+        try (FileChannel ch = FileChannel.open(dir.resolve("probe.bin"), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            DirectOutput probe = DirectOutput.open(dir.resolve("probe.bin"), ch, 1, WINDOW, 1);
+            direct = probe.direct();
+            probe.close();
+        }
+        if (direct) {
+            assertTrue(inPlace > 0, "most pieces lie within one window: " + inPlace);
+        } else {
+            assertEquals(0, inPlace, "without O_DIRECT every piece is written");
+        }
+    }
+
     private static byte[] bytes(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
