@@ -612,6 +612,22 @@ final class TopKSelection {
             }
         }
 
+        /**
+         * For a {@link #WALK} chunk at {@code offset}, whose keys ({@code |x − b|}'s bits over {@code [from, to)}, the
+         * whole chunk) equal to the threshold are selected up to some index and not from it on: that index, after the
+         * last one selected. Below it the chunk's selection is {@code key > threshold − 1}, from it on
+         * {@code key > threshold}: two runs of plain key comparisons instead of a {@link #cursor} over every key.
+         */
+        int walkEnd(long offset, float[] x, float[] b, int from, int to) {
+            long left = need - equalBefore(offset); // at least 1 in a WALK chunk, fewer than its equal keys
+            for (int j = from; j < to; j++) {
+                if ((Float.floatToRawIntBits(x[j] - b[j]) & 0x7fffffff) == threshold && --left == 0) {
+                    return j + 1;
+                }
+            }
+            return to;
+        }
+
         /** A walker over one chunk's keys in index order. */
         Cursor cursor(long offset) {
             return new Cursor(threshold, need, equalBefore(offset));
