@@ -270,9 +270,9 @@ public final class MergeBenchmark {
     /**
      * Reads every byte of every input shard through a mapping and, at the same time on a second thread, writes an
      * output-sized file as the engine writes its shards (1 MiB pieces through a {@link DirectOutput}, in place in its
-     * windows, synced as {@link Writeback} syncs); done when both are. Concurrent because the engine overlaps the two: read first,
-     * then write, took longer than the merges themselves whenever writing to disk was the slow part (4 GB: 4.9 s
-     * against linear's 4.3 s).
+     * windows, synced as {@link Writeback} syncs); done when both are. Concurrent because the engine overlaps the two:
+     * read first, then write, took longer than the merges themselves whenever writing to disk was the slow part (4 GB:
+     * 4.9 s against linear's 4.3 s).
      */
     private static double floor(List<Path> inputs, long outputBytes, Path target) throws IOException {
         Files.deleteIfExists(target);

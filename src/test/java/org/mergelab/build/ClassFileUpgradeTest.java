@@ -31,7 +31,8 @@ class ClassFileUpgradeTest {
             for (var e : java.util.Collections.list(zip.entries())) {
                 if (e.getName().endsWith(".class") && !e.getName().endsWith("module-info.class")) {
                     byte[] bytes = zip.getInputStream(e).readAllBytes();
-                    assertEquals(ClassFileUpgrade.TARGET_MAJOR, ClassFile.of().parse(bytes).majorVersion(), e.getName());
+                    int major = ClassFile.of().parse(bytes).majorVersion();
+                    assertEquals(ClassFileUpgrade.TARGET_MAJOR, major, e.getName());
                     names.add(e.getName().substring(0, e.getName().length() - ".class".length()).replace('/', '.'));
                 }
             }

@@ -161,9 +161,9 @@ final class DellaRowKernels {
     static final int GATHERED = 512;
 
     /**
-     * {@link #decide} on lanes over {@code [from, to)} (a multiple of the lane count long), with each element's bounds
-     * in {@code boundsOf[i − from]} ({@link #gatherBounds}): lists undecided elements after the {@code listed} ones,
-     * compressed; returns how many are listed then.
+     * {@link #decide} on lanes over {@code [from, to)} (its length a multiple of the lane count), with each element's
+     * bounds in {@code boundsOf[i − from]} ({@link #gatherBounds}): lists undecided elements after the {@code listed}
+     * ones, compressed; returns how many are listed then.
      */
     static int decideLanes(float[] tau, int start, int from, int to, long key, long first, long[] boundsOf,
             int[] undecided, int listed) {
