@@ -127,28 +127,17 @@ public final class DirectOutput implements AutoCloseable {
     public synchronized ByteBuffer reserve(long position, int length) throws IOException {
         long w = position / window;
         int off = (int) (position - w * window);
-        if (direct == null || failure != null || length == 0 || off + length > window || spilled.contains(w)) {
+        if (direct == null || failure != null || length == 0 || off + length > window) {
             return null;
         }
-        Window held = open.get(w);
-        if (held == null) {
-            if (open.size() >= maxOpen) {
-                return null;
-            }
-            held = new Window(take());
-            open.put(w, held);
-        }
-        return held.data.slice(off, length);
+        Window held = held(w, false);
+        return held == null ? null : held.data.slice(off, length);
     }
 
     /** Counts the bytes of a {@link #reserve}d range as written: they are in their window. */
     public synchronized void commit(long position, int length) {
         long w = position / window;
-        Window held = open.get(w);
-        held.filled += length;
-        if (held.filled == expected(w)) {
-            flush(w, held);
-        }
+        filled(w, open.get(w), length);
     }
 
     /** Writes the remaining bytes of {@code data} at {@code position} (below the size given at open). */
@@ -165,26 +154,45 @@ public final class DirectOutput implements AutoCloseable {
             long w = pos / window;
             int off = (int) (pos - w * window);
             int len = (int) Math.min(data.remaining(), window - off);
-            Window held = spilled.contains(w) ? null : open.get(w);
-            if (held == null && !spilled.contains(w)) {
-                if (open.size() < maxOpen) {
-                    held = new Window(take());
-                    open.put(w, held);
-                } else {
-                    spilled.add(w);
-                }
-            }
+            Window held = held(w, true);
             if (held == null) {
                 writeFully(buffered, data.slice(data.position(), len), pos);
             } else {
                 held.data.put(off, data, data.position(), len);
-                held.filled += len;
-                if (held.filled == expected(w)) {
-                    flush(w, held);
-                }
+                filled(w, held, len);
             }
             data.position(data.position() + len);
             pos += len;
+        }
+    }
+
+    /**
+     * Window {@code w}, opened if it is not held yet and fewer than {@link #maxOpen} are; null when it spilled, or when
+     * it cannot be opened (then, with {@code spill}, it spills: its bytes go through the page cache from now on).
+     */
+    private Window held(long w, boolean spill) throws IOException {
+        if (spilled.contains(w)) {
+            return null;
+        }
+        Window held = open.get(w);
+        if (held == null) {
+            if (open.size() >= maxOpen) {
+                if (spill) {
+                    spilled.add(w);
+                }
+                return null;
+            }
+            held = new Window(take());
+            open.put(w, held);
+        }
+        return held;
+    }
+
+    /** Counts {@code bytes} more in window {@code w}; a full window goes to disk. */
+    private void filled(long w, Window held, int bytes) {
+        held.filled += bytes;
+        if (held.filled == expected(w)) {
+            flush(w, held);
         }
     }
 

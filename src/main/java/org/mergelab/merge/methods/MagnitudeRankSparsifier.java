@@ -116,13 +116,14 @@ abstract class MagnitudeRankSparsifier implements Sparsifier {
                 }
                 // the chunk (whole, see block()) where a cut's keys equal to its threshold stop being selected: up to
                 // that index they count as above it, from it on as below, so the chunk is at most three runs of plain
-                // key comparisons (a cursor over every key took 5 % of a 4 GB breadcrumbs merge)
-                int upEnd = above == TopKSelection.Cut.WALK ? upTo.walkEnd(offset, x, b, from, to) : to;
-                int pastEnd = atMost == TopKSelection.Cut.WALK ? past.walkEnd(offset, x, b, from, to) : to;
-                int upBefore = above == TopKSelection.Cut.WALK ? upTo.threshold - 1 : above;
+                // key comparisons (a cursor over every key took 5 % of a 4 GB breadcrumbs merge); a cut not walked here
+                // is "from it on" from the chunk's start
+                int upEnd = above == TopKSelection.Cut.WALK ? upTo.walkEnd(offset, x, b, from, to) : from;
+                int pastEnd = atMost == TopKSelection.Cut.WALK ? past.walkEnd(offset, x, b, from, to) : from;
                 int upAfter = above == TopKSelection.Cut.WALK ? upTo.threshold : above;
-                int pastBefore = atMost == TopKSelection.Cut.WALK ? past.threshold - 1 : atMost;
                 int pastAfter = atMost == TopKSelection.Cut.WALK ? past.threshold : atMost;
+                int upBefore = upAfter - 1;
+                int pastBefore = pastAfter - 1;
                 int first = Math.min(upEnd, pastEnd);
                 int second = Math.max(upEnd, pastEnd);
                 return TaskVectorKernels.rankMask(x, b, into, from, first, upBefore, pastBefore)

@@ -386,9 +386,7 @@ final class WindowSelection {
         int threshold = bucket << 16 | l;
         long need = rank - above;
         long equal = low[l];
-        if (bottom <= top) {
-            java.util.Arrays.fill(low, bottom, top + 1, 0);
-        }
+        java.util.Arrays.fill(low, bottom, top + 1, 0); // the bucket holds the rank's key: never empty
         TopKSelection.Cut cut = new TopKSelection.Cut(k, threshold, need, equal, Double.NaN);
         if (need < equal) {
             long[] before = new long[inside.length];

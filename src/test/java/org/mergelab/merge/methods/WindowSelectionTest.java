@@ -21,7 +21,8 @@ import org.mergelab.merge.TensorJob;
  * then runs the two passes).
  */
 class WindowSelectionTest {
-    static final TopKSelection.Keys MAGNITUDE = new TopKSelection.Keys() {
+    /** One stream: the magnitude keys of input 1 minus input 0. */
+    private static class Magnitude implements TopKSelection.Keys {
         @Override
         public int streams() {
             return 1;
@@ -31,7 +32,9 @@ class WindowSelectionTest {
         public void keys(long offset, float[][] in, int n, int[][] out) {
             TaskVectorKernels.keys(in[1], in[0], out[0], n);
         }
-    };
+    }
+
+    static final TopKSelection.Keys MAGNITUDE = new Magnitude();
 
     static TensorJob job(List<float[]> in, long[] shape, int chunk, int threads) {
         return JobRunner.job(new ResolvedParams(Map.of(), List.of(Map.of(), Map.of())), 0, shape, in, chunk,
@@ -84,17 +87,7 @@ class WindowSelectionTest {
     }
 
     /** {@link #MAGNITUDE}'s keys from stored bf16: whole arrays, or made inside the window scan. */
-    static final TopKSelection.Keys MAGNITUDE_BF16 = new TopKSelection.Keys() {
-        @Override
-        public int streams() {
-            return 1;
-        }
-
-        @Override
-        public void keys(long offset, float[][] in, int n, int[][] out) {
-            MAGNITUDE.keys(offset, in, n, out);
-        }
-
+    static final TopKSelection.Keys MAGNITUDE_BF16 = new Magnitude() {
         @Override
         public boolean keysBf16(long offset, java.lang.foreign.MemorySegment[] bf16, int n, int[][] out) {
             TaskVectorKernels.keysBf16(bf16[1], bf16[0], offset, out[0], n);
