@@ -87,6 +87,8 @@ final class TaskVectorKernels {
         RANK_MASK_TWO_BF16,
         /** {@link WindowSelection#windowBf16}. */
         WINDOW_BF16,
+        /** {@link WindowSelection#twoWindowsBf16}. */
+        TWO_WINDOWS_BF16,
         /** {@link DellaRowKernels}. */
         DELLA_ROW;
 
@@ -205,6 +207,8 @@ final class TaskVectorKernels {
         final float[] out;
         final int[] keys;
         final int[] found;
+        /** A second list, for the two-window scan. */
+        final int[] found2;
         final long[] bits;
         /** {@code 2n} bf16 elements (zeros), for the kernels that read stored bf16. */
         final MemorySegment bf16;
@@ -219,6 +223,7 @@ final class TaskVectorKernels {
             out = new float[n];
             keys = new int[n];
             found = new int[n + I.length()];
+            found2 = new int[n + I.length()];
             bits = new long[(n + 63) / 64];
             bf16 = Arena.ofAuto().allocate(4L * n, 64);
             factors = new double[][] {null, new double[n], null};
@@ -273,6 +278,12 @@ final class TaskVectorKernels {
                         tau[0], tau[1], found, 0, 1, 2);
                 case WINDOW_BF16 -> sink += WindowSelection.windowBf16(bf16, bf16, rep % 2 * F.length(), n - rep % 3,
                         rep % 3, rep % 2 == 0 ? Integer.MAX_VALUE : 0x3f000000, found);
+                case TWO_WINDOWS_BF16 -> {
+                    long[] counts = new long[2];
+                    WindowSelection.twoWindowsBf16(bf16, bf16, rep % 2 * F.length(), n - rep % 3, rep % 3,
+                            rep % 2 == 0 ? Integer.MAX_VALUE : 0x3f000000, found, 0, 0x3f000000, found2, counts);
+                    sink += counts[0] + counts[1];
+                }
                 case DELLA_ROW -> DellaRowKernels.probe();
             }
         }

@@ -74,8 +74,18 @@ final class WindowSelection {
                 if (xb != null && TaskVectorKernels.Lanes.WINDOW_BF16.runsOrProbes(n, () -> windowBf16(xb[0][0],
                         xb[0][1], offset, TaskVectorKernels.PROBE, 0, Integer.MAX_VALUE,
                         new int[TaskVectorKernels.PROBE + TaskVectorKernels.I.length()]))) {
-                    // the keys made, counted and listed in one loop, never stored
-                    list(s, w, (st, lo, hi, found) -> windowBf16(xb[st][0], xb[st][1], offset, n, lo, hi, found), n);
+                    // the keys made, counted and listed in one loop, never stored; two windows of a stream (the
+                    // two cuts of breadcrumbs) from one making of its keys, once those lanes are compiled too
+                    WindowPairScan pair = TaskVectorKernels.Lanes.TWO_WINDOWS_BF16.runsOrProbes(n,
+                            () -> twoWindowsBf16(xb[0][0], xb[0][1], offset, TaskVectorKernels.PROBE, 0,
+                                    Integer.MAX_VALUE, new int[TaskVectorKernels.PROBE + TaskVectorKernels.I.length()],
+                                    0, Integer.MAX_VALUE,
+                                    new int[TaskVectorKernels.PROBE + TaskVectorKernels.I.length()], new long[2]))
+                            ? (st, lo0, hi0, found0, lo1, hi1, found1, counts) -> twoWindowsBf16(xb[st][0],
+                                    xb[st][1], offset, n, lo0, hi0, found0, lo1, hi1, found1, counts)
+                            : null;
+                    list(s, w, (st, lo, hi, found) -> windowBf16(xb[st][0], xb[st][1], offset, n, lo, hi, found),
+                            pair, n);
                     return true;
                 }
                 int[][] k = TopKSelection.keyScratch(streams, n);
@@ -112,25 +122,27 @@ final class WindowSelection {
                     return;
                 }
                 list(s, w, (st, lo, hi, found) -> (countAbove(k[st], n, hi) << 32) | inside(k[st], n, lo, hi, found),
-                        n);
+                        null, n);
             }
 
             /**
              * Counts each window's keys above it and lists those inside it, as {@code scan} finds them in the chunk
-             * ({@code n} elements).
+             * ({@code n} elements), or {@code pair} (when not null) two windows of a stream at a time.
              */
-            private void list(Chunks s, int[][] w, WindowScan scan, int n) {
+            private void list(Chunks s, int[][] w, WindowScan scan, WindowPairScan pair, int n) {
                 s.windows = w;
                 s.above = new long[streams][];
                 s.inside = new int[streams][][];
                 s.high = new int[streams][][];
                 long kept = 0;
+                long[] counts = new long[2];
                 for (int st = 0; st < streams; st++) {
                     int[] ws = w[st];
                     int count = ws.length / 2;
                     s.above[st] = new long[count];
                     s.inside[st] = new int[count][];
                     s.high[st] = new int[count][];
+                    int waiting = -1; // a window to scan, kept for a pair scan with the next one
                     for (int wi = 0; wi < count; wi++) {
                         int lo = ws[2 * wi];
                         int hi = ws[2 * wi + 1];
@@ -139,19 +151,41 @@ final class WindowSelection {
                             s.high[st][wi] = new int[0];
                             continue;
                         }
+                        if (pair == null) {
+                            int[] found = TopKSelection.lowScratchOf(n + TaskVectorKernels.I.length());
+                            counts[0] = scan.scan(st, lo, hi, found);
+                            kept += listed(s, st, wi, lo, counts[0], found);
+                        } else if (waiting < 0) {
+                            waiting = wi;
+                        } else {
+                            int lo0 = ws[2 * waiting];
+                            int[] found0 = TopKSelection.lowScratchOf(n + TaskVectorKernels.I.length());
+                            int[] found1 = secondScratch(n + TaskVectorKernels.I.length());
+                            pair.scan(st, lo0, ws[2 * waiting + 1], found0, lo, hi, found1, counts);
+                            kept += listed(s, st, waiting, lo0, counts[0], found0);
+                            kept += listed(s, st, wi, lo, counts[1], found1);
+                            waiting = -1;
+                        }
+                    }
+                    if (waiting >= 0) {
+                        int lo = ws[2 * waiting];
                         int[] found = TopKSelection.lowScratchOf(n + TaskVectorKernels.I.length());
-                        long counts = scan.scan(st, lo, hi, found);
-                        int c = (int) counts;
-                        s.above[st][wi] = counts >>> 32;
-                        s.inside[st][wi] = java.util.Arrays.copyOf(found, c);
-                        s.high[st][wi] = highCounts(s.inside[st][wi], lo);
-                        kept += c;
+                        kept += listed(s, st, waiting, lo, scan.scan(st, lo, ws[2 * waiting + 1], found), found);
                     }
                 }
                 if (retained.addAndGet(kept) > retainedMax) {
                     s.overflow = true;
                     s.inside = null;
                 }
+            }
+
+            /** Records one window's scan ({@code above << 32 | listed}, the keys in {@code found}); returns the count listed. */
+            private int listed(Chunks s, int st, int wi, int lo, long counts, int[] found) {
+                int c = (int) counts;
+                s.above[st][wi] = counts >>> 32;
+                s.inside[st][wi] = java.util.Arrays.copyOf(found, c);
+                s.high[st][wi] = highCounts(s.inside[st][wi], lo);
+                return c;
             }
 
             @Override
@@ -500,6 +534,24 @@ final class WindowSelection {
         long scan(int stream, int lo, int hi, int[] found);
     }
 
+    /** Two windows' scan of a chunk's keys of stream {@code stream}: into {@code counts}, as {@link WindowScan}. */
+    @FunctionalInterface
+    private interface WindowPairScan {
+        void scan(int stream, int lo0, int hi0, int[] found0, int lo1, int hi1, int[] found1, long[] counts);
+    }
+
+    private static final ThreadLocal<int[]> SECOND_FOUND = new ThreadLocal<>();
+
+    /** This thread's list for the second window of a pair scan (the first uses {@link TopKSelection#lowScratchOf}). */
+    private static int[] secondScratch(int n) {
+        int[] found = SECOND_FOUND.get();
+        if (found == null || found.length < n) {
+            found = new int[n];
+            SECOND_FOUND.set(found);
+        }
+        return found;
+    }
+
     /**
      * {@link #countAbove} and {@link #inside} ({@code lo ≤ hi}) over the keys {@code |x − b|} of stored bf16 elements
      * {@code [offset, offset + n)}, made in the same loop ({@link TaskVectorKernels#keysBf16}'s keys) and never
@@ -530,5 +582,50 @@ final class WindowSelection {
             count += 1 - (int) ((width - ((key - lo) & 0xffffffffL)) >>> 63);
         }
         return high << 32 | count;
+    }
+
+    /**
+     * {@link #windowBf16} over two windows of the same keys in one loop, the keys made once (breadcrumbs scans two cuts
+     * of each task vector): into {@code counts[0]} and {@code counts[1]} each window's {@code above << 32 | listed},
+     * its keys appended to {@code found0} and {@code found1} (each with {@link TaskVectorKernels#I} lanes of room
+     * beyond {@code n}).
+     */
+    static void twoWindowsBf16(MemorySegment x, MemorySegment b, long offset, int n, int lo0, int hi0, int[] found0,
+            int lo1, int hi1, int[] found1, long[] counts) {
+        VectorSpecies<Integer> lanes = TaskVectorKernels.I;
+        IntVector above0 = IntVector.zero(lanes);
+        IntVector above1 = IntVector.zero(lanes);
+        int count0 = 0;
+        int count1 = 0;
+        int j = 0;
+        for (int upper = n - lanes.length() + 1; j < upper; j += lanes.length()) {
+            IntVector v = FloatCodec.bf16Lanes(x, offset + j).sub(FloatCodec.bf16Lanes(b, offset + j))
+                    .reinterpretAsInts().and(0x7fffffff);
+            above0 = above0.add(1, v.compare(VectorOperators.GT, hi0));
+            above1 = above1.add(1, v.compare(VectorOperators.GT, hi1));
+            VectorMask<Integer> in0 = v.compare(VectorOperators.GE, lo0).and(v.compare(VectorOperators.LE, hi0));
+            VectorMask<Integer> in1 = v.compare(VectorOperators.GE, lo1).and(v.compare(VectorOperators.LE, hi1));
+            v.compress(in0).intoArray(found0, count0);
+            v.compress(in1).intoArray(found1, count1);
+            count0 += in0.trueCount();
+            count1 += in1.trueCount();
+        }
+        long high0 = above0.reduceLanes(VectorOperators.ADD);
+        long high1 = above1.reduceLanes(VectorOperators.ADD);
+        long width0 = (long) hi0 - lo0;
+        long width1 = (long) hi1 - lo1;
+        for (; j < n; j++) { // windowBf16's tail, twice
+            float xj = Float.intBitsToFloat(FloatCodec.bf16Bits(x, offset + j));
+            float bj = Float.intBitsToFloat(FloatCodec.bf16Bits(b, offset + j));
+            int key = Float.floatToRawIntBits(xj - bj) & 0x7fffffff;
+            high0 += (hi0 - key) >>> 31;
+            high1 += (hi1 - key) >>> 31;
+            found0[count0] = key;
+            found1[count1] = key;
+            count0 += 1 - (int) ((width0 - ((key - lo0) & 0xffffffffL)) >>> 63);
+            count1 += 1 - (int) ((width1 - ((key - lo1) & 0xffffffffL)) >>> 63);
+        }
+        counts[0] = high0 << 32 | count0;
+        counts[1] = high1 << 32 | count1;
     }
 }

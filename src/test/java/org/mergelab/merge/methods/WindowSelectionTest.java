@@ -160,6 +160,44 @@ class WindowSelectionTest {
         }
     }
 
+    /** Two windows scanned in one loop (breadcrumbs' two cuts) count and list what two scans of one window do. */
+    @Test
+    void theTwoWindowScanIsTwoOneWindowScans() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(TaskVectorKernels.VECTOR, "no Vector API shape here");
+        Random r = new Random(12);
+        int n = 5003;
+        List<float[]> in = data(r, n, 0);
+        java.lang.foreign.MemorySegment[] bf16 = MethodTestSupport.storedBf16(in.get(0), in.get(1));
+        int[] keys = new int[n];
+        TaskVectorKernels.keysBf16(bf16[1], bf16[0], 0, keys, n);
+        int[] sorted = keys.clone();
+        java.util.Arrays.sort(sorted);
+        int[][] windows = {{sorted[100], sorted[400]}, {sorted[4000], sorted[4900]}, {0, sorted[10]},
+            {sorted[n - 4], Integer.MAX_VALUE}, {sorted[2000], sorted[2000]}, {sorted[300], sorted[4500]}};
+        for (int[] w0 : windows) {
+            for (int[] w1 : windows) {
+                for (int offset : new int[] {0, 3}) {
+                    int len = n - offset - r.nextInt(20);
+                    int[] found0 = new int[n + TaskVectorKernels.I.length()];
+                    int[] found1 = new int[n + TaskVectorKernels.I.length()];
+                    long[] counts = new long[2];
+                    WindowSelection.twoWindowsBf16(bf16[1], bf16[0], offset, len, w0[0], w0[1], found0, w1[0], w1[1],
+                            found1, counts);
+                    int[][] w = {w0, w1};
+                    int[][] found = {found0, found1};
+                    for (int i = 0; i < 2; i++) {
+                        int[] want = new int[n + TaskVectorKernels.I.length()];
+                        long one = WindowSelection.windowBf16(bf16[1], bf16[0], offset, len, w[i][0], w[i][1], want);
+                        String what = "window " + i + " " + java.util.Arrays.toString(w[i]) + " offset " + offset;
+                        assertEquals(one, counts[i], what);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(want, (int) one),
+                                java.util.Arrays.copyOf(found[i], (int) counts[i]), what);
+                    }
+                }
+            }
+        }
+    }
+
     /** Few magnitudes: the threshold's ties are split across many chunks. */
     @Test
     void tiesSplitAcrossChunks() {
