@@ -85,7 +85,11 @@ public final class MergeEngine implements AutoCloseable {
         long start = System.nanoTime();
         warmUpKernelsInBackground();
         if (plan.outputBytes() >= REDUCTIONS_WARM_UP_ABOVE && (plan.method().usesReductions() || collectStats)) {
-            Reductions.warmUpInBackground();
+            if (!collectStats && plan.readsStoredBf16()) {
+                Reductions.warmUpBf16InBackground(); // its Gram passes read stored bf16 only
+            } else {
+                Reductions.warmUpInBackground();
+            }
         }
         org.mergelab.io.FloatCodec.warmUp(); // runs it, or waits for the background one to finish
         return (System.nanoTime() - start) / 1e9;

@@ -2,7 +2,9 @@ package org.mergelab.merge;
 
 import java.util.List;
 
+import org.mergelab.io.DType;
 import org.mergelab.io.ModelFolder;
+import org.mergelab.io.ModelTensor;
 import org.mergelab.io.OutTensor;
 
 /**
@@ -20,6 +22,25 @@ public record MergePlan(MergeConfig config, MergeMethod method, MergeMethod.Mode
 
     public List<OutTensor> outputs() {
         return tasks.stream().map(TensorTask::out).toList();
+    }
+
+    /**
+     * Whether every input tensor is read as its stored bf16 elements, unchanged (no {@code dtype:} rounding on load):
+     * the passes that read stored bf16 then apply to every tensor.
+     */
+    public boolean readsStoredBf16() {
+        DType load = config.dtype();
+        if (load != null && load != DType.BF16 && load != DType.F32) {
+            return false;
+        }
+        for (TensorTask t : tasks) {
+            for (ModelTensor input : t.inputs()) {
+                if (input.dtype() != DType.BF16) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     public long outputBytes() {

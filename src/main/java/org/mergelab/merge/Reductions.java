@@ -47,7 +47,7 @@ public final class Reductions {
 
             @Override
             public boolean accumulateBf16(double[] g, long offset, MemorySegment[] bf16, int n) {
-                if (k != 2 || origin >= 0 || !VECTOR || !warm) {
+                if (k != 2 || origin >= 0 || !VECTOR || !(warm || warmBf16)) {
                     return false;
                 }
                 pairGramBf16(bf16[0], bf16[1], offset, n, g);
@@ -108,6 +108,55 @@ public final class Reductions {
     }
 
     /**
+     * As {@link #warmUpInBackground()} for a merge whose inputs are all read as stored bf16, whose Gram passes need only
+     * {@link #pairGramBf16}: {@link #warmUpBf16()}, a third of the compiling (a 4 GB slerp merge's warm-up thread had
+     * ~0.7 s of a core's samples, and C2 ~0.3 s on the float kernels).
+     */
+    static void warmUpBf16InBackground() {
+        if (VECTOR && !warm && !warmBf16) {
+            WARM_UP_BF16.start(Reductions::warmUpBf16);
+        }
+    }
+
+    /** Whether {@link #pairGramBf16} is compiled ({@link #warmUpBf16()}, or {@link #warmUp()} which compiles it too). */
+    private static volatile boolean warmBf16;
+
+    /** Whether the Gram passes over stored bf16 run compiled (tests). */
+    static boolean warmForStoredBf16() {
+        return warm || warmBf16;
+    }
+    private static final WarmUpTrigger WARM_UP_BF16 = new WarmUpTrigger(Long.MAX_VALUE);
+
+    /** Gets {@link #pairGramBf16} compiled by C2 and switches the Gram passes over stored bf16 to it. */
+    static synchronized void warmUpBf16() {
+        if (warm || warmBf16 || !VECTOR) {
+            return;
+        }
+        MemorySegment[] bf16 = warmUpSegments(256);
+        double[] g = new double[4];
+        WarmUpTrigger.runUntilCompiled(() -> {
+            for (int rep = 0; rep < 100; rep++) {
+                MemorySegment s = bf16[rep % bf16.length];
+                pairGramBf16(s, s, 0, 256, g);
+            }
+        }, 100L * 256, 120);
+        if (!(g[0] > 0)) {
+            throw new AssertionError();
+        }
+        warmBf16 = true;
+    }
+
+    /** 0.5 in {@code n} bf16 elements of each kind of memory the bf16 kernel reads: mappings (merges), native (sweeps). */
+    private static MemorySegment[] warmUpSegments(int n) {
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, 0.5f);
+        MemorySegment nativeBf16 = Arena.ofAuto().allocate(2L * n, 64);
+        FloatCodec.encode(DType.BF16, x, n, nativeBf16);
+        MemorySegment mapped = WarmUpTrigger.mappedZeros(2L * n);
+        return mapped == null ? new MemorySegment[] {nativeBf16} : new MemorySegment[] {nativeBf16, mapped};
+    }
+
+    /**
      * Gets the vector loops ({@link #dot}'s, the pair Grams') compiled by C2 (interpreted they are ~100× slower than
      * scalar code), then switches to them. Idempotent; a second caller waits for the first.
      */
@@ -118,12 +167,7 @@ public final class Reductions {
         float[] x = new float[256];
         java.util.Arrays.fill(x, 0.5f);
         double[] g = new double[4];
-        // the bf16 kernel on both kinds of memory it reads: file mappings (merges) and native memory (sweeps)
-        MemorySegment nativeBf16 = Arena.ofAuto().allocate(2L * x.length, 64);
-        FloatCodec.encode(DType.BF16, x, x.length, nativeBf16);
-        MemorySegment mapped = WarmUpTrigger.mappedZeros(2L * x.length);
-        MemorySegment[] bf16 = mapped == null ? new MemorySegment[] {nativeBf16}
-                : new MemorySegment[] {nativeBf16, mapped};
+        MemorySegment[] bf16 = warmUpSegments(x.length);
         WarmUpTrigger.runUntilCompiled(() -> {
             for (int rep = 0; rep < 100; rep++) {
                 g[2] += dotVector(x, x, 0, x.length);
@@ -136,6 +180,7 @@ public final class Reductions {
             throw new AssertionError();
         }
         warm = true;
+        warmBf16 = true;
     }
 
     /**

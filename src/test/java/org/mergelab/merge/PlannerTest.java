@@ -542,6 +542,18 @@ class PlannerTest {
         assertAllOut(plan("merge_method: karcher\nmodels: [A32, A]\n"), DType.F32);
     }
 
+    /** A plan reads stored bf16 when every input is bf16 and no dtype rounds them on load (float32 does not). */
+    @Test
+    void aPlanReadsStoredBf16OnlyWhenEveryInputIsBf16AndLoadedUnchanged() throws IOException {
+        String slerp = "merge_method: slerp\nbase_model: BASE\nmodels: [A]\nparameters: {t: 0.5}\n";
+        assertTrue(plan(slerp).readsStoredBf16());
+        assertTrue(plan(slerp + "dtype: float32\n").readsStoredBf16());
+        assertTrue(plan(slerp + "out_dtype: float16\n").readsStoredBf16());
+        assertFalse(plan(slerp + "dtype: float16\n").readsStoredBf16());
+        assertFalse(plan("merge_method: slerp\nbase_model: BASE\nmodels: [A32]\nparameters: {t: 0.5}\n")
+                .readsStoredBf16());
+    }
+
     static void assertAllOut(MergePlan plan, DType expected) {
         for (TensorTask t : plan.tasks()) {
             assertEquals(expected, t.out().dtype(), t.out().name());

@@ -89,6 +89,40 @@ class ReductionsTest {
     }
 
     /**
+     * The warm-up for merges that read stored bf16 only gets their Gram kernel compiled: afterwards a Gram pass over
+     * stored bf16 inputs gives the bits of the one over the same values decoded (as the scalar stand-in does before).
+     */
+    @Test
+    void theStoredBf16WarmUpCompilesTheGramPassOverStoredBf16() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(FloatCodec.VECTOR, "no Vector API shape for bf16 here");
+        Reductions.warmUpBf16();
+        assertTrue(Reductions.warmForStoredBf16());
+        Random r = new Random(8);
+        int n = 300_001;
+        java.util.List<float[]> in = new java.util.ArrayList<>();
+        for (int m = 0; m < 2; m++) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = FloatCodec.bf16ToFloat(FloatCodec.floatToBf16((float) r.nextGaussian()));
+            }
+            in.add(x);
+        }
+        long[] shape = {n};
+        var params = new ResolvedParams(java.util.Map.of(), java.util.List.of(java.util.Map.of(), java.util.Map.of()));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            double[][] stored = Reductions.gram(JobRunner.jobBf16(params, 0, shape, in, 65_536, pool, 2, 1, "g"), -1);
+            double[][] decoded = Reductions.gram(JobRunner.job(params, 0, shape, in, 65_536, pool, 2, 1, "g"), -1);
+            for (int i = 0; i < 2; i++) {
+                assertArrayEquals(decoded[i], stored[i]);
+            }
+            assertTrue(stored[0][1] != 0);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
      * The scalar stand-in used before the vector loop is compiled gives the vector loop's bits exactly: odd lengths,
      * tails, offsets, and values from subnormal to overflowing products, infinities and NaN.
      */
