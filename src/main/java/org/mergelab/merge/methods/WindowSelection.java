@@ -76,7 +76,7 @@ final class WindowSelection {
                         new int[TaskVectorKernels.PROBE + TaskVectorKernels.I.length()]))) {
                     // the keys made, counted and listed in one loop, never stored; two windows of a stream (the
                     // two cuts of breadcrumbs) from one making of its keys, once those lanes are compiled too
-                    WindowPairScan pair = TaskVectorKernels.Lanes.TWO_WINDOWS_BF16.runsOrProbes(n,
+                    WindowPairScan pair = pairs(w) && TaskVectorKernels.Lanes.TWO_WINDOWS_BF16.runsOrProbes(n,
                             () -> twoWindowsBf16(xb[0][0], xb[0][1], offset, TaskVectorKernels.PROBE, 0,
                                     Integer.MAX_VALUE, new int[TaskVectorKernels.PROBE + TaskVectorKernels.I.length()],
                                     0, Integer.MAX_VALUE,
@@ -94,6 +94,23 @@ final class WindowSelection {
                 }
                 select(s, k, n);
                 return true;
+            }
+
+            /**
+             * Whether some stream has two windows or more to scan (breadcrumbs; TIES has one per stream, its other cut
+             * at rank 0 selecting nothing).
+             */
+            private boolean pairs(int[][] w) {
+                for (int[] ws : w) {
+                    int scanned = 0;
+                    for (int wi = 0; wi < ws.length / 2; wi++) {
+                        scanned += ws[2 * wi] <= ws[2 * wi + 1] ? 1 : 0;
+                    }
+                    if (scanned >= 2) {
+                        return true;
+                    }
+                }
+                return false;
             }
 
             /** Every stream's keys as the difference of two stored bf16 inputs, or null. */
