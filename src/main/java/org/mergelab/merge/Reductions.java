@@ -108,9 +108,9 @@ public final class Reductions {
     }
 
     /**
-     * As {@link #warmUpInBackground()} for a merge whose inputs are all read as stored bf16, whose Gram passes need only
-     * {@link #pairGramBf16}: {@link #warmUpBf16()}, a third of the compiling (a 4 GB slerp merge's warm-up thread had
-     * ~0.7 s of a core's samples, and C2 ~0.3 s on the float kernels).
+     * As {@link #warmUpInBackground()} for a merge whose inputs are all read as stored bf16, whose Gram passes need
+     * only {@link #pairGramBf16}: {@link #warmUpBf16()}, a third of the compiling (a 4 GB slerp merge's warm-up thread
+     * had ~0.7 s of a core's samples, and C2 ~0.3 s on the float kernels).
      */
     static void warmUpBf16InBackground() {
         if (VECTOR && !warm && !warmBf16) {
@@ -118,14 +118,15 @@ public final class Reductions {
         }
     }
 
-    /** Whether {@link #pairGramBf16} is compiled ({@link #warmUpBf16()}, or {@link #warmUp()} which compiles it too). */
+    /** Whether {@link #pairGramBf16} is compiled (by {@link #warmUpBf16()}, or {@link #warmUp()} with the rest). */
     private static volatile boolean warmBf16;
+    /** Started by {@link #warmUpBf16InBackground} only, never by a count of scalar work. */
+    private static final WarmUpTrigger WARM_UP_BF16 = new WarmUpTrigger(Long.MAX_VALUE);
 
     /** Whether the Gram passes over stored bf16 run compiled (tests). */
     static boolean warmForStoredBf16() {
         return warm || warmBf16;
     }
-    private static final WarmUpTrigger WARM_UP_BF16 = new WarmUpTrigger(Long.MAX_VALUE);
 
     /** Gets {@link #pairGramBf16} compiled by C2 and switches the Gram passes over stored bf16 to it. */
     static synchronized void warmUpBf16() {
@@ -146,7 +147,7 @@ public final class Reductions {
         warmBf16 = true;
     }
 
-    /** 0.5 in {@code n} bf16 elements of each kind of memory the bf16 kernel reads: mappings (merges), native (sweeps). */
+    /** {@code n} bf16 elements in each kind of memory the bf16 kernel reads: mappings (merges), native (sweeps). */
     private static MemorySegment[] warmUpSegments(int n) {
         float[] x = new float[n];
         java.util.Arrays.fill(x, 0.5f);

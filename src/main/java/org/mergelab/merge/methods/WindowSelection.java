@@ -196,7 +196,10 @@ final class WindowSelection {
                 }
             }
 
-            /** Records one window's scan ({@code above << 32 | listed}, the keys in {@code found}); returns the count listed. */
+            /**
+             * Records one window's scan ({@code above << 32 | listed}, the keys listed in {@code found}); returns how
+             * many it listed.
+             */
             private int listed(Chunks s, int st, int wi, int lo, long counts, int[] found) {
                 int c = (int) counts;
                 s.above[st][wi] = counts >>> 32;
