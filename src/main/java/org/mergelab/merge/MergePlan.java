@@ -2,7 +2,6 @@ package org.mergelab.merge;
 
 import java.util.List;
 
-import org.mergelab.io.DType;
 import org.mergelab.io.ModelFolder;
 import org.mergelab.io.ModelTensor;
 import org.mergelab.io.OutTensor;
@@ -29,13 +28,9 @@ public record MergePlan(MergeConfig config, MergeMethod method, MergeMethod.Mode
      * the passes that read stored bf16 then apply to every tensor.
      */
     public boolean readsStoredBf16() {
-        DType load = config.dtype();
-        if (load != null && load != DType.BF16 && load != DType.F32) {
-            return false;
-        }
         for (TensorTask t : tasks) {
             for (ModelTensor input : t.inputs()) {
-                if (input.dtype() != DType.BF16) {
+                if (!TensorSource.readsStoredBf16(input.dtype(), config.dtype())) {
                     return false;
                 }
             }

@@ -47,7 +47,7 @@ public final class Reductions {
 
             @Override
             public boolean accumulateBf16(double[] g, long offset, MemorySegment[] bf16, int n) {
-                if (k != 2 || origin >= 0 || !VECTOR || !(warm || warmBf16)) {
+                if (k != 2 || origin >= 0 || !VECTOR || !warmBf16) {
                     return false;
                 }
                 pairGramBf16(bf16[0], bf16[1], offset, n, g);
@@ -113,7 +113,7 @@ public final class Reductions {
      * had ~0.7 s of a core's samples, and C2 0.12 s on the two float-array kernels it does not run).
      */
     static void warmUpBf16InBackground() {
-        if (VECTOR && !warm && !warmBf16) {
+        if (VECTOR && !warmBf16) {
             WARM_UP_BF16.start(Reductions::warmUpBf16);
         }
     }
@@ -125,12 +125,12 @@ public final class Reductions {
 
     /** Whether the Gram passes over stored bf16 run compiled (tests). */
     static boolean warmForStoredBf16() {
-        return warm || warmBf16;
+        return warmBf16;
     }
 
     /** Gets {@link #pairGramBf16} compiled by C2 and switches the Gram passes over stored bf16 to it. */
     static synchronized void warmUpBf16() {
-        if (warm || warmBf16 || !VECTOR) {
+        if (warmBf16 || !VECTOR) {
             return;
         }
         MemorySegment[] bf16 = warmUpSegments(256);

@@ -31,7 +31,7 @@ public interface TensorSource {
         DType stored = tensor.dtype();
         MemorySegment data = tensor.data();
         long numel = tensor.info().numel();
-        boolean round = loadDtype != null && loadDtype != stored && loadDtype != DType.F32;
+        boolean round = roundsOnLoad(stored, loadDtype);
         return new TensorSource() {
             @Override
             public long numel() {
@@ -52,9 +52,19 @@ public interface TensorSource {
 
             @Override
             public MemorySegment bf16() {
-                return stored == DType.BF16 && !round ? data : null;
+                return readsStoredBf16(stored, loadDtype) ? data : null;
             }
         };
+    }
+
+    /** Whether values stored as {@code stored} are rounded to {@code loadDtype} (the config's {@code dtype:}) on load. */
+    static boolean roundsOnLoad(DType stored, DType loadDtype) {
+        return loadDtype != null && loadDtype != stored && loadDtype != DType.F32;
+    }
+
+    /** Whether a tensor stored as {@code stored} is read as its stored bf16 elements, unchanged ({@link #bf16}). */
+    static boolean readsStoredBf16(DType stored, DType loadDtype) {
+        return stored == DType.BF16 && !roundsOnLoad(stored, loadDtype);
     }
 
     /**
