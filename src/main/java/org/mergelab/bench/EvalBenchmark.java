@@ -245,7 +245,7 @@ public final class EvalBenchmark {
                 }
             }
         }
-        return new Report(machine(), OrtRuntime.version(), Runtime.getRuntime().availableProcessors(), loadBefore,
+        return new Report(Machine.describe(), OrtRuntime.version(), Runtime.getRuntime().availableProcessors(), loadBefore,
                 loadAverage(), shape, settings.reps(),
                 List.copyOf(settings.threads()), settings.minSampleSeconds(), graphBuilds, sessions, scoring,
                 generation);
@@ -328,18 +328,6 @@ public final class EvalBenchmark {
         s.sort(null);
         int n = s.size();
         return n == 0 ? Double.NaN : n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-    }
-
-    static String machine() {
-        String cpu = "";
-        try {
-            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip() + ", ").orElse("");
-        } catch (IOException | RuntimeException e) {
-            // not Linux: the core count says enough
-        }
-        return cpu + Runtime.getRuntime().availableProcessors() + " cores, JDK " + Runtime.version() + ", "
-                + System.getProperty("os.arch");
     }
 
     static double loadAverage() {

@@ -230,7 +230,7 @@ public final class MergeBenchmark {
                 numpyRss.get(method), numpyAgreement.get(method))));
         OutputFolder.deleteRecursively(out);
         return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), median(startup), merges,
-                List.copyOf(baselines), machine(), cores, loadStart, EvalBenchmark.loadAverage(), readFromDisk,
+                List.copyOf(baselines), Machine.describe(), cores, loadStart, EvalBenchmark.loadAverage(), readFromDisk,
                 hugePages.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN), median(hugePages));
     }
 
@@ -554,10 +554,5 @@ public final class MergeBenchmark {
         s.sort(null);
         int n = s.size();
         return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-    }
-
-    private static String machine() {
-        return Runtime.getRuntime().availableProcessors() + " cores, " + Runtime.version() + ", "
-                + System.getProperty("os.arch");
     }
 }
