@@ -245,8 +245,8 @@ public final class EvalBenchmark {
                 }
             }
         }
-        return new Report(Machine.describe(), OrtRuntime.version(), Runtime.getRuntime().availableProcessors(), loadBefore,
-                loadAverage(), shape, settings.reps(),
+        return new Report(Machine.describe(), OrtRuntime.version(), Runtime.getRuntime().availableProcessors(),
+                loadBefore, loadAverage(), shape, settings.reps(),
                 List.copyOf(settings.threads()), settings.minSampleSeconds(), graphBuilds, sessions, scoring,
                 generation);
     }

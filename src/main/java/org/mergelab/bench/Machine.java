@@ -10,9 +10,9 @@ import java.util.Optional;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The machine line of the benchmark reports. The sessions' machines differ (the same 2-core VM has come up on an AVX-512
- * Zen 4 and on an AVX2 Zen 3), and the compute-bound merges run ~1.5x apart on them while the I/O floor does not, so
- * a report names the CPU, its vector instructions and the width the Vector API uses, not only the core count.
+ * The machine line of the benchmark reports. The sessions' machines differ (the same 2-core VM has come up on an
+ * AVX-512 Zen 4 and on an AVX2 Zen 3), and the compute-bound merges run 1.2-1.9x apart on them (4 GB TIES to DARE-TIES)
+ * while the I/O floor does not, so a report names the CPU, its vector instructions and the width the Vector API uses.
  */
 final class Machine {
     private Machine() {}
@@ -41,7 +41,7 @@ final class Machine {
         vectors.add(vectorBits + "-bit vectors");
         cpu += (cpu.isEmpty() ? "" : "; ") + String.join(", ", vectors);
         String name = field(cpuinfo, "model name").orElse("CPU");
-        return name + " (" + cpu + "), " + cores + " cores, JDK " + jdk + ", " + arch;
+        return name + " (" + cpu + "), " + cores + (cores == 1 ? " core" : " cores") + ", JDK " + jdk + ", " + arch;
     }
 
     /** The widest x86 vector extension among the flags: what decides the lane count of every kernel. */

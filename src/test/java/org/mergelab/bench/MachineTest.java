@@ -32,7 +32,7 @@ class MachineTest {
     @Test
     void modelNameIsNotTakenForModel() {
         // "model name" must not answer for "model" (and the first processor's values win)
-        assertEquals("X (model 7; AVX2, 256-bit vectors), 1 cores, JDK 25, amd64",
+        assertEquals("X (model 7; AVX2, 256-bit vectors), 1 core, JDK 25, amd64",
                 Machine.describe(List.of("model name\t: X", "model\t\t: 7", "flags\t: avx2", "model\t: 9"), 1, 256,
                         "25", "amd64"));
     }
