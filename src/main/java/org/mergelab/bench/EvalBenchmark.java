@@ -1,9 +1,7 @@
 package org.mergelab.bench;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -119,7 +117,7 @@ public final class EvalBenchmark {
     }
 
     public Report run() throws Exception {
-        double loadBefore = loadAverage();
+        double loadBefore = Machine.loadAverage();
         try (ModelFolder folder = ModelFolder.open(settings.model()); Arena arena = Arena.ofShared()) {
             LlamaConfig config = LlamaConfig.of(folder);
             check(config);
@@ -246,7 +244,7 @@ public final class EvalBenchmark {
             }
         }
         return new Report(Machine.describe(), OrtRuntime.version(), Runtime.getRuntime().availableProcessors(),
-                loadBefore, loadAverage(), shape, settings.reps(),
+                loadBefore, Machine.loadAverage(), shape, settings.reps(),
                 List.copyOf(settings.threads()), settings.minSampleSeconds(), graphBuilds, sessions, scoring,
                 generation);
     }
@@ -328,13 +326,5 @@ public final class EvalBenchmark {
         s.sort(null);
         int n = s.size();
         return n == 0 ? Double.NaN : n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-    }
-
-    static double loadAverage() {
-        try {
-            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
     }
 }

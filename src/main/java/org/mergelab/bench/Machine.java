@@ -44,6 +44,15 @@ final class Machine {
         return name + " (" + cpu + "), " + cores + (cores == 1 ? " core" : " cores") + ", JDK " + jdk + ", " + arch;
     }
 
+    /** The 1-minute load average ({@code /proc/loadavg}), NaN where unknown: how busy the cores were around a run. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     /** The widest x86 vector extension among the flags: what decides the lane count of every kernel. */
     private static Optional<String> isa(String flags) {
         List<String> f = List.of(flags.split("\\s+"));

@@ -135,7 +135,7 @@ public final class MergeBenchmark {
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> threadCounts = settings.threads() > 0 ? List.of(settings.threads())
                 : cores > 1 ? List.of(1, cores) : List.of(1);
-        double loadStart = EvalBenchmark.loadAverage();
+        double loadStart = Machine.loadAverage();
         boolean readFromDisk = true;
         List<Path> inputShards = new ArrayList<>();
         for (Path m : models) {
@@ -230,7 +230,7 @@ public final class MergeBenchmark {
                 numpyRss.get(method), numpyAgreement.get(method))));
         OutputFolder.deleteRecursively(out);
         return new Report(modelBytes, models.size(), floorMedian, floor3Median, median(cpCat), median(startup), merges,
-                List.copyOf(baselines), Machine.describe(), cores, loadStart, EvalBenchmark.loadAverage(), readFromDisk,
+                List.copyOf(baselines), Machine.describe(), cores, loadStart, Machine.loadAverage(), readFromDisk,
                 hugePages.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN), median(hugePages));
     }
 

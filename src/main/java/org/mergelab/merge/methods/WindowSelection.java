@@ -102,11 +102,11 @@ final class WindowSelection {
              */
             private boolean pairs(int[][] w) {
                 for (int[] ws : w) {
-                    int scanned = 0;
+                    int toScan = 0;
                     for (int wi = 0; wi < ws.length / 2; wi++) {
-                        scanned += ws[2 * wi] <= ws[2 * wi + 1] ? 1 : 0;
+                        toScan += scanned(ws, wi) ? 1 : 0;
                     }
-                    if (scanned >= 2) {
+                    if (toScan >= 2) {
                         return true;
                     }
                 }
@@ -161,17 +161,15 @@ final class WindowSelection {
                     s.high[st] = new int[count][];
                     int waiting = -1; // a window to scan, kept for a pair scan with the next one
                     for (int wi = 0; wi < count; wi++) {
-                        int lo = ws[2 * wi];
-                        int hi = ws[2 * wi + 1];
-                        if (lo > hi) {
+                        if (!scanned(ws, wi)) {
                             s.inside[st][wi] = new int[0]; // the window of a cut that selects all or nothing
                             s.high[st][wi] = new int[0];
                             continue;
                         }
+                        int lo = ws[2 * wi];
+                        int hi = ws[2 * wi + 1];
                         if (pair == null) {
-                            int[] found = TopKSelection.lowScratchOf(n + TaskVectorKernels.I.length());
-                            counts[0] = scan.scan(st, lo, hi, found);
-                            kept += listed(s, st, wi, lo, counts[0], found);
+                            kept += scanOne(s, scan, st, ws, wi, n);
                         } else if (waiting < 0) {
                             waiting = wi;
                         } else {
@@ -185,15 +183,20 @@ final class WindowSelection {
                         }
                     }
                     if (waiting >= 0) {
-                        int lo = ws[2 * waiting];
-                        int[] found = TopKSelection.lowScratchOf(n + TaskVectorKernels.I.length());
-                        kept += listed(s, st, waiting, lo, scan.scan(st, lo, ws[2 * waiting + 1], found), found);
+                        kept += scanOne(s, scan, st, ws, waiting, n);
                     }
                 }
                 if (retained.addAndGet(kept) > retainedMax) {
                     s.overflow = true;
                     s.inside = null;
                 }
+            }
+
+            /** Scans window {@code wi} of stream {@code st} alone and records it; returns how many keys it listed. */
+            private int scanOne(Chunks s, WindowScan scan, int st, int[] ws, int wi, int n) {
+                int lo = ws[2 * wi];
+                int[] found = TopKSelection.lowScratchOf(n + TaskVectorKernels.I.length());
+                return listed(s, st, wi, lo, scan.scan(st, lo, ws[2 * wi + 1], found), found);
             }
 
             /**
@@ -552,6 +555,11 @@ final class WindowSelection {
     @FunctionalInterface
     private interface WindowScan {
         long scan(int stream, int lo, int hi, int[] found);
+    }
+
+    /** Whether window {@code wi} of a stream's windows {@code ws} is scanned ({@code lo ≤ hi}; else it is empty). */
+    private static boolean scanned(int[] ws, int wi) {
+        return ws[2 * wi] <= ws[2 * wi + 1];
     }
 
     /** Two windows' scan of a chunk's keys of stream {@code stream}: into {@code counts}, as {@link WindowScan}. */
